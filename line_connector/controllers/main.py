@@ -1,0 +1,33 @@
+import logging
+
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
+
+from odoo import http
+from odoo.http import request
+
+from odoo.addons.line_connector import const
+
+_logger = logging.getLogger(__name__)
+
+
+class LineWebhookController(http.Controller):
+
+    @http.route(
+        f"{const.WEBHOOK_ROUTE}/<string:token>", type="http", auth="public", methods=["POST"],
+        csrf=False, save_session=False, max_content_length=const.WEBHOOK_MAX_BYTES,
+    )
+    def line_webhook(self, token):
+        """Verify, store and acknowledge what LINE sends; processing happens later, in a cron job."""
+        # sudo: line.channel - LINE calls anonymously; the unguessable token in the URL picks the channel.
+        channel = request.env["line.channel"].sudo()._get_by_webhook_token(token)
+        if not channel:
+            raise NotFound()
+        body = request.httprequest.get_data(cache=False)
+        if not channel._verify_signature(body, request.httprequest.headers.get(const.SIGNATURE_HEADER)):
+            raise Unauthorized("Invalid LINE signature")
+        try:
+            payload = channel._parse_webhook_body(body)
+        except ValueError as error:
+            raise BadRequest(str(error)) from error
+        channel._receive_webhook(payload)
+        return request.make_response("OK", headers=[("Content-Type", "text/plain")])

@@ -1,0 +1,324 @@
+import logging
+import secrets
+import time
+
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.line_connector import const, utils
+from odoo.addons.line_connector.tools import line_api
+
+_logger = logging.getLogger(__name__)
+
+MANAGER = "line_connector.group_line_manager"
+
+_signature_warnings = {}  # channel id -> monotonic time of the last warning
+
+
+def _new_webhook_token():
+    return secrets.token_urlsafe(const.WEBHOOK_TOKEN_BYTES)
+
+
+class LineChannel(models.Model):
+    """A LINE Official Account's Messaging API channel connected to Odoo."""
+
+    _name = "line.channel"
+    _description = "LINE Channel"
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, help="How this Official Account is called in Odoo.")
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    scope = fields.Selection(
+        const.CHANNEL_SCOPES, required=True, default="company",
+        help="One company: only that company's users see this channel and its conversations.\n"
+             "All companies: one Official Account serves every company of this database.")
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, index=True,
+        help="The company this channel belongs to; empty for a channel shared by all companies.")
+
+    # Credentials (LINE Developers Console > channel > Basic settings / Messaging API).
+    line_channel_id = fields.Char(
+        "Channel ID", required=True, groups=MANAGER,
+        help="LINE Developers Console > your channel > Basic settings > Channel ID.")
+    channel_secret = fields.Char(
+        groups=MANAGER, copy=False,
+        help="LINE Developers Console > your channel > Basic settings > Channel secret.")
+    access_token = fields.Char(
+        "Long-lived Access Token", groups=MANAGER, copy=False,
+        help="Optional. Without it, Odoo issues short stateless tokens from the Channel ID and "
+             "secret whenever it needs one, and never stores them.")
+    api_url = fields.Char(
+        "API Base URL", required=True, default=const.DEFAULT_API_URL, groups=MANAGER,
+        help="Change only to point this channel at a LINE platform emulator.")
+    data_url = fields.Char(
+        "Content API Base URL", required=True, default=const.DEFAULT_DATA_URL, groups=MANAGER,
+        help="Change only to point this channel at a LINE platform emulator.")
+    provider_name = fields.Char(
+        "Provider", required=True, default="Default provider",
+        help="The LINE provider this channel belongs to (LINE Developers Console). LINE gives "
+             "each person one user ID per provider: channels of the same provider share customers.")
+
+    # Webhook (LINE Developers Console > Messaging API > Webhook settings).
+    webhook_token = fields.Char(
+        groups=MANAGER, copy=False, readonly=True, default=_new_webhook_token, index="btree_not_null")
+    webhook_url = fields.Char(
+        "Webhook URL", compute="_compute_webhook_url", groups=MANAGER,
+        help="Paste this URL in LINE Developers Console > Messaging API > Webhook URL, or use "
+             "'Register webhook'.")
+
+    # What LINE says about the bot (filled by "Check connection").
+    bot_user_id = fields.Char("Bot User ID", readonly=True, copy=False, index="btree_not_null")
+    bot_basic_id = fields.Char("Basic ID", readonly=True, copy=False)
+    bot_display_name = fields.Char("Bot Name", readonly=True, copy=False)
+    bot_picture_url = fields.Char("Bot Picture", readonly=True, copy=False)
+    chat_mode = fields.Selection(
+        [(const.CHAT_MODE_CHAT, "Chat on"), (const.CHAT_MODE_BOT, "Chat off (bot)")],
+        readonly=True, copy=False)
+    webhook_registered_url = fields.Char("Webhook at LINE", readonly=True, copy=False)
+    webhook_active = fields.Boolean("Use webhook", readonly=True, copy=False)
+    quota_type = fields.Selection(
+        [("none", "Unlimited"), ("limited", "Limited")], "Quota", readonly=True, copy=False)
+    quota_limit = fields.Integer("Monthly Quota", readonly=True, copy=False)
+    quota_used = fields.Integer("Sent This Month", readonly=True, copy=False)
+    check_state = fields.Selection(
+        const.CHECK_STATES, "Connection", default="unchecked", readonly=True, copy=False)
+    check_date = fields.Datetime("Last Checked", readonly=True, copy=False)
+    check_report = fields.Html(readonly=True, copy=False, sanitize=True)
+
+    _sql_constraints = [
+        ("webhook_token_unique", "UNIQUE(webhook_token)", "Each LINE channel needs its own webhook URL."),
+    ]
+
+    @api.constrains("scope", "company_id")
+    def _check_scope_company(self):
+        for channel in self:
+            if channel.scope == "company" and not channel.company_id:
+                raise ValidationError(_("Choose the company of LINE channel %s, or share it with all companies.",
+                                        channel.name))
+
+    @api.onchange("scope")
+    def _onchange_scope(self):
+        if self.scope == "shared":
+            self.company_id = False
+        elif not self.company_id:
+            self.company_id = self.env.company
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("scope") == "shared":
+                vals["company_id"] = False
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("scope") == "shared":
+            vals["company_id"] = False
+        return super().write(vals)
+
+    @api.depends("webhook_token")
+    def _compute_webhook_url(self):
+        base_url = self.get_base_url()
+        for channel in self:
+            token = channel.webhook_token
+            channel.webhook_url = f"{base_url}{const.WEBHOOK_ROUTE}/{token}" if token else False
+
+    # ------------------------------------------------------------------
+    # Webhook
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_by_webhook_token(self, token):
+        if not token:
+            return self.browse()
+        return self.search([("webhook_token", "=", token)], limit=1)
+
+    def _verify_signature(self, body, signature):
+        self.ensure_one()
+        if utils.verify_signature(self.channel_secret, body, signature):
+            return True
+        # A wrong signature may come in bursts (a misconfigured secret, a probe): warn once a minute.
+        now = time.monotonic()
+        if now - _signature_warnings.get(self.id, -3600) > 60:
+            _signature_warnings[self.id] = now
+            _logger.warning("LINE channel %s: rejected a webhook with a missing or wrong signature "
+                            "(is the Channel secret in Odoo the current one?)", self.id)
+        return False
+
+    @api.model
+    def _parse_webhook_body(self, body):
+        return utils.parse_webhook_body(body)
+
+    def _receive_webhook(self, payload):
+        """Take in a verified webhook body. ``events: []`` is LINE's verification call."""
+        self.ensure_one()
+        _logger.debug("LINE channel %s: webhook with %d event(s)", self.id, len(payload["events"]))
+
+    # ------------------------------------------------------------------
+    # LINE access
+    # ------------------------------------------------------------------
+
+    def _line_client(self):
+        """The adapter for this channel, built from its credentials."""
+        self.ensure_one()
+        # sudo: line.channel - credentials are readable by LINE managers only, yet operators send.
+        channel = self.sudo()
+        return line_api.LineClient(
+            channel.line_channel_id, channel.channel_secret, access_token=channel.access_token or None,
+            api_url=channel.api_url, data_url=channel.data_url,
+            timeout=const.API_TIMEOUT, content_timeout=const.CONTENT_TIMEOUT,
+            token_margin=const.TOKEN_REFRESH_MARGIN)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_check_connection(self):
+        for channel in self:
+            channel._check_connection()
+        return True
+
+    def action_register_webhook(self):
+        """Set this channel's webhook URL at LINE, then ask LINE to test it."""
+        self.ensure_one()
+        client = self._line_client()
+        try:
+            client.set_webhook_endpoint(self.webhook_url)
+            result = client.test_webhook_endpoint()
+        except line_api.LineError as error:
+            raise UserError(_("LINE refused to register the webhook: %s", error)) from error
+        self._check_connection()
+        if not result.get("success"):
+            raise UserError(_(
+                "The webhook URL is registered at LINE, but LINE could not deliver a test event to it "
+                "(%(reason)s, HTTP %(status)s). LINE needs to reach %(url)s from the internet over HTTPS.",
+                reason=result.get("reason") or "-", status=result.get("statusCode") or "-",
+                url=self.webhook_url))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("LINE sent a test event to Odoo and Odoo answered."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_new_webhook_url(self):
+        """Issue a new unguessable webhook URL (the old one stops working at once)."""
+        for channel in self:
+            channel.webhook_token = _new_webhook_token()
+            channel.check_state = "unchecked"
+
+    # ------------------------------------------------------------------
+    # Connection check
+    # ------------------------------------------------------------------
+
+    def _check_connection(self):
+        """Ask LINE about this channel and write, in plain words, what is right and what is wrong."""
+        self.ensure_one()
+        client = self._line_client()
+        problems, notes, vals = [], [], {"check_date": fields.Datetime.now()}
+        try:
+            vals.update(self._check_bot_info(client, problems, notes))
+            vals.update(self._check_webhook(client, problems))
+            vals.update(self._check_quota(client, problems))
+        except line_api.LineAuthError as error:
+            problems.append(_(
+                "LINE does not accept these credentials: %(error)s. Copy the Channel ID and Channel "
+                "secret again from LINE Developers Console > your channel > Basic settings.", error=error))
+        except line_api.LineError as error:
+            problems.append(_("LINE could not be asked (%(error)s). Try again in a moment.", error=error))
+        self._check_base_url(notes)
+        blocking = "bot_user_id" not in vals or any(isinstance(p, _Blocking) for p in problems)
+        vals["check_state"] = "error" if blocking else ("warning" if problems else "ok")
+        vals["check_report"] = self._render_check_report(problems, notes)
+        self.write(vals)
+        return vals["check_state"]
+
+    def _check_bot_info(self, client, problems, notes):
+        info = client.bot_info()
+        chat_mode = info.get("chatMode")
+        if chat_mode == const.CHAT_MODE_CHAT:
+            notes.append(_(
+                "Chat is on in LINE Official Account Manager: customers' messages can be marked as read "
+                "from Odoo, but answers typed in LINE's own chat screen do not appear in Odoo."))
+        elif chat_mode == const.CHAT_MODE_BOT:
+            notes.append(_(
+                "Chat is off (bot mode) in LINE Official Account Manager: Odoo answers every message; "
+                "LINE cannot show customers that their messages were read."))
+        notes.append(_(
+            "LINE does not report greeting and auto-reply messages: turn both off in LINE Official "
+            "Account Manager > Settings > Response settings, or customers get LINE's automatic answers "
+            "besides yours."))
+        return {
+            "bot_user_id": info.get("userId"),
+            "bot_basic_id": info.get("basicId"),
+            "bot_display_name": info.get("displayName"),
+            "bot_picture_url": info.get("pictureUrl"),
+            "chat_mode": chat_mode if chat_mode in (const.CHAT_MODE_CHAT, const.CHAT_MODE_BOT) else False,
+        }
+
+    def _check_webhook(self, client, problems):
+        endpoint = client.get_webhook_endpoint()
+        if not endpoint:
+            problems.append(_Blocking(_(
+                "No webhook URL is set at LINE, so Odoo receives no messages. Click 'Register webhook', "
+                "or paste %(url)s in LINE Developers Console > Messaging API > Webhook URL.",
+                url=self.webhook_url)))
+            return {"webhook_registered_url": False, "webhook_active": False}
+        registered = endpoint.get("endpoint") or ""
+        if registered != self.webhook_url:
+            problems.append(_Blocking(_(
+                "LINE sends this channel's events to %(other)s, not to Odoo. Click 'Register webhook' "
+                "(it takes the webhook over from any other tool), or paste %(url)s in LINE Developers "
+                "Console > Messaging API > Webhook URL.", other=registered, url=self.webhook_url)))
+        if not endpoint.get("active"):
+            problems.append(_Blocking(_(
+                "'Use webhook' is off: LINE sends nothing to Odoo. Turn it on in LINE Official Account "
+                "Manager > Settings > Response settings > Webhook (or LINE Developers Console > "
+                "Messaging API > Use webhook).")))
+        return {"webhook_registered_url": registered, "webhook_active": bool(endpoint.get("active"))}
+
+    def _check_quota(self, client, problems):
+        quota = client.quota()
+        limit, used = quota.get("value") or 0, quota.get("used") or 0
+        if quota.get("type") == "limited":
+            if used >= limit:
+                problems.append(_(
+                    "The monthly message quota is spent (%(used)s of %(limit)s): messages that need a "
+                    "push fail until next month or until you change plan in LINE Official Account "
+                    "Manager. Replies within a minute of a customer's message are free and still work.",
+                    used=used, limit=limit))
+            elif used >= limit * 0.9:
+                problems.append(_("%(used)s of the %(limit)s messages of this month's quota are used.",
+                                  used=used, limit=limit))
+        return {"quota_type": quota.get("type"), "quota_limit": limit, "quota_used": used}
+
+    def _check_base_url(self, notes):
+        if self.sudo().api_url.rstrip("/") == const.DEFAULT_API_URL and not self.get_base_url().startswith("https://"):
+            notes.append(_(
+                "Odoo's base URL (%(url)s) is not HTTPS: LINE only calls HTTPS webhooks with a trusted "
+                "certificate, and only fetches images from HTTPS links. Set web.base.url to your public "
+                "HTTPS address.", url=self.get_base_url()))
+
+    def _render_check_report(self, problems, notes):
+        def items(lines):
+            return Markup("").join(Markup("<li>%s</li>") % escape(str(line)) for line in lines)
+
+        report = Markup("")
+        if problems:
+            report += Markup('<p><strong>%s</strong></p><ul class="o_line_problems">%s</ul>') % (
+                _("What to fix"), items(problems))
+        else:
+            report += Markup("<p><strong>%s</strong></p>") % _("LINE accepts the credentials and sends events to Odoo.")
+        if notes:
+            report += Markup('<p><strong>%s</strong></p><ul class="o_line_notes">%s</ul>') % (
+                _("Good to know"), items(notes))
+        return report
+
+
+class _Blocking(str):
+    """A problem that stops messages from arriving at all (the check is then 'Not working')."""

@@ -1,0 +1,84 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import LineHttpCase, LineTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestLineChannelCheck(LineTransactionCase):
+    """What an admin sees on the channel form after "Check connection"."""
+
+    def test_good_credentials_show_the_bot_and_the_missing_webhook(self):
+        channel = self.line_channel.with_user(self.manager)
+        channel.action_check_connection()
+        self.assertEqual(channel.bot_display_name, "Osaka Store")
+        self.assertEqual(channel.bot_user_id, self.emu_channel["bot_user_id"])
+        self.assertTrue(channel.bot_basic_id.startswith("@"))
+        self.assertEqual(channel.check_state, "error", "no webhook at LINE: nothing can arrive")
+        self.assertIn("No webhook URL is set at LINE", channel.check_report)
+        self.assertIn(channel.webhook_url, channel.check_report)
+        self.assertIn("greeting and auto-reply", channel.check_report)
+
+    def test_wrong_secret_says_line_refused_the_credentials(self):
+        self.line_channel.channel_secret = "not-the-secret"
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.check_state, "error")
+        self.assertIn("LINE does not accept these credentials", self.line_channel.check_report)
+        self.assertIn("Basic settings", self.line_channel.check_report)
+        self.assertFalse(self.line_channel.bot_user_id)
+
+    def test_webhook_elsewhere_or_inactive(self):
+        self.emu.update_channel(self.emu_channel["channel_id"], webhook_url="https://other-tool.example/hook",
+                                webhook_active=False)
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.check_state, "error")
+        self.assertEqual(self.line_channel.webhook_registered_url, "https://other-tool.example/hook")
+        self.assertIn("not to Odoo", self.line_channel.check_report)
+        self.assertIn("Use webhook", self.line_channel.check_report)
+
+    def test_webhook_registered_and_quota(self):
+        self.emu.update_channel(self.emu_channel["channel_id"], webhook_url=self.line_channel.webhook_url,
+                                webhook_active=True, quota=1000)
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.check_state, "ok")
+        self.assertEqual((self.line_channel.quota_type, self.line_channel.quota_limit, self.line_channel.quota_used),
+                         ("limited", 1000, 0))
+        self.assertIn("sends events to Odoo", self.line_channel.check_report)
+
+    def test_spent_quota_is_a_warning_with_what_still_works(self):
+        self.emu.update_channel(self.emu_channel["channel_id"], webhook_url=self.line_channel.webhook_url,
+                                webhook_active=True, quota=0)
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.check_state, "warning")
+        self.assertIn("quota is spent", self.line_channel.check_report)
+        self.assertIn("Replies within a minute", self.line_channel.check_report)
+
+    def test_line_unreachable(self):
+        self.line_channel.api_url = "http://127.0.0.1:9"
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.check_state, "error")
+        self.assertIn("could not be asked", self.line_channel.check_report)
+
+    def test_long_lived_token_is_used_when_given(self):
+        token = self.emu.issue_long_lived_token(self.emu_channel["channel_id"])["access_token"]
+        self.line_channel.write({"access_token": token, "channel_secret": "wrong-but-unused"})
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.bot_user_id, self.emu_channel["bot_user_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestLineChannelRegisterWebhook(LineHttpCase):
+    """"Register webhook" sets the URL at LINE and LINE really calls Odoo's webhook."""
+
+    def test_register_webhook_then_line_test_reaches_odoo(self):
+        self.line_channel.with_user(self.manager).action_register_webhook()
+        self.assertEqual(self.line_channel.webhook_registered_url, self.line_channel.webhook_url)
+        self.assertEqual(self.line_channel.check_state, "ok")
+        delivery = self.emu.deliveries(channel_id=self.emu_channel["channel_id"])[-1]
+        self.assertEqual(delivery["status_code"], 200)
+
+    def test_register_webhook_unreachable_odoo_says_why(self):
+        # Odoo's base URL is what LINE is told to call: a wrong one fails LINE's test.
+        self.env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1:9")
+        with self.assertRaisesRegex(UserError, "could not deliver a test event"):
+            self.line_channel.action_register_webhook()

@@ -1,0 +1,64 @@
+"""Print one summary of the pure (pytest) and Odoo test runs, and exit non-zero on any failure.
+
+Usage: test_summary.py PYTEST_JUNIT_XML ODOO_LOG PYTEST_RC ODOO_RC
+"""
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+ODOO_REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+
+
+def pytest_counts(junit_path):
+    try:
+        root = ET.parse(junit_path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    suites = [root] if root.tag == "testsuite" else list(root)
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return total, failed, skipped
+
+
+def odoo_counts(log_path):
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        text = log.read()
+    reports = ODOO_REPORT.findall(text)
+    if not reports:
+        return None
+    failed, errors, total = (int(n) for n in reports[-1])
+    return total, failed + errors
+
+
+def main(junit_path, log_path, pytest_rc, odoo_rc):
+    problems = []
+    pure = pytest_counts(junit_path)
+    if pure is None:
+        problems.append("the pure tests did not run (no pytest report)")
+        pure = (0, 0, 0)
+    odoo = odoo_counts(log_path)
+    if odoo is None:
+        problems.append(f"the Odoo tests did not run or did not finish: see {log_path}")
+        odoo = (0, 0)
+    elif odoo[0] == 0:
+        problems.append("Odoo ran no line_connector test")
+    if int(pytest_rc) not in (0,) and pure[1] == 0:
+        problems.append(f"pytest exited with {pytest_rc}")
+    if int(odoo_rc) != 0 and odoo[1] == 0:
+        problems.append(f"Odoo exited with {odoo_rc} (module install or test run failed: see {log_path})")
+
+    passed = (pure[0] - pure[1] - pure[2]) + (odoo[0] - odoo[1])
+    failed = pure[1] + odoo[1] + (1 if problems and not (pure[1] or odoo[1]) else 0)
+    print()
+    print(f"pure tests (pytest): {pure[0]} run, {pure[1]} failed, {pure[2]} skipped")
+    print(f"Odoo tests:          {odoo[0]} run, {odoo[1]} failed")
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print(f"{passed} passed, {failed} failed, {pure[2]} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:5]))
