@@ -12,13 +12,21 @@
         "security/line_connector_groups.xml",
         "security/ir.model.access.csv",
         "security/line_connector_rules.xml",
+        "data/ir_cron_data.xml",
         "views/line_channel_views.xml",
+        "views/line_event_views.xml",
+        "views/line_identity_views.xml",
         "views/res_config_settings_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [
         "demo/line_channel_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "line_connector/static/src/core/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -43,3 +43,33 @@ CHECK_STATES = [
 
 # LINE's webhook bodies are small (a batch of events, never media): refuse anything larger.
 WEBHOOK_MAX_BYTES = 1024 * 1024
+
+# Inbound event processing.
+EVENT_STATES = [
+    ("new", "To process"),
+    ("done", "Processed"),
+    ("ignored", "Not answered (standby)"),
+    ("failed", "Failed"),
+]
+EVENT_MAX_ATTEMPTS = 5
+EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
+EVENT_RETRY_DELAYS = [5, 30, 120, 600]   # seconds before attempts 2, 3, 4, 5
+CONTENT_NOT_READY_DELAY = 3       # seconds between polls while LINE transcodes a video/audio
+IMAGE_SET_WAIT = 30               # seconds to wait for the rest of an image set before posting it
+PROFILE_REFRESH_HOURS = 24
+
+FRIEND_STATES = [
+    ("unknown", "Unknown"),
+    ("friend", "Friend"),
+    ("blocked", "Blocked"),
+]
+
+# Message types LINE delivers whose content sits at LINE until downloaded.
+CONTENT_MESSAGE_TYPES = ("image", "video", "audio", "file")
+DEFAULT_CONTENT_NAMES = {"image": "image.jpg", "video": "video.mp4", "audio": "audio.m4a", "file": "file"}
+
+STICKER_IMAGE_URL = "https://stickershop.line-scdn.net/stickershop/v1/sticker/{sticker_id}/android/sticker.png"
+MAP_URL = "https://www.google.com/maps/search/?api=1&query={latitude},{longitude}"
+
+# Context key marking posts that come from LINE, so they are never sent back to LINE.
+CTX_INBOUND = "line_inbound"

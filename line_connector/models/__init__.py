@@ -1,1 +1,1 @@
-from . import line_channel, res_config_settings
+from . import discuss_channel, line_channel, line_event, line_identity, mail_message, res_config_settings

@@ -61,6 +61,13 @@ class LineChannel(models.Model):
         help="The LINE provider this channel belongs to (LINE Developers Console). LINE gives "
              "each person one user ID per provider: channels of the same provider share customers.")
 
+    responsible_user_ids = fields.Many2many(
+        "res.users", "line_channel_responsible_rel", "channel_id", "user_id", "Responsible Users",
+        default=lambda self: self.env.user, domain=[("share", "=", False)],
+        help="They join every new LINE conversation of this channel and are notified of it.")
+    event_ids = fields.One2many("line.event", "channel_id", "Webhook Events")
+    failed_event_count = fields.Integer(compute="_compute_failed_event_count")
+
     # Webhook (LINE Developers Console > Messaging API > Webhook settings).
     webhook_token = fields.Char(
         groups=MANAGER, copy=False, readonly=True, default=_new_webhook_token, index="btree_not_null")
@@ -91,6 +98,19 @@ class LineChannel(models.Model):
     _sql_constraints = [
         ("webhook_token_unique", "UNIQUE(webhook_token)", "Each LINE channel needs its own webhook URL."),
     ]
+
+    @api.constrains("responsible_user_ids")
+    def _check_responsible_users(self):
+        for channel in self:
+            if not channel.responsible_user_ids:
+                raise ValidationError(_("LINE channel %s needs at least one responsible user: someone must "
+                                        "see new conversations.", channel.name))
+
+    def _compute_failed_event_count(self):
+        counts = dict(self.env["line.event"]._read_group(
+            [("channel_id", "in", self.ids), ("state", "=", "failed")], ["channel_id"], ["__count"]))
+        for channel in self:
+            channel.failed_event_count = counts.get(channel, 0)
 
     @api.constrains("scope", "company_id")
     def _check_scope_company(self):
@@ -152,9 +172,16 @@ class LineChannel(models.Model):
         return utils.parse_webhook_body(body)
 
     def _receive_webhook(self, payload):
-        """Take in a verified webhook body. ``events: []`` is LINE's verification call."""
+        """Store a verified webhook body's events. ``events: []`` is LINE's verification call."""
         self.ensure_one()
-        _logger.debug("LINE channel %s: webhook with %d event(s)", self.id, len(payload["events"]))
+        return self.env["line.event"]._store(self, payload["events"])
+
+    def action_view_failed_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("line_connector.line_event_action")
+        action["domain"] = [("channel_id", "=", self.id)]
+        action["context"] = {"search_default_failed": 1}
+        return action
 
     # ------------------------------------------------------------------
     # LINE access

@@ -113,6 +113,7 @@ class LineNetworkError(LineError):
 
 _token_cache = {}
 _token_lock = threading.Lock()
+_picture_pool = urllib3.PoolManager(maxsize=4)
 
 
 def clear_token_cache():
@@ -316,12 +317,40 @@ class LineClient:
         return {"type": quota.type.value if hasattr(quota.type, "value") else quota.type,
                 "value": quota.value, "used": used.total_usage}
 
-    def profile(self, user_id):
-        """:return: dict(userId, displayName, pictureUrl, statusMessage, language)
+    def profile(self, user_id, group_id=None, room_id=None):
+        """A user's profile; in a group or room chat, the member profile LINE gives there.
+
+        :return: dict(userId, displayName, pictureUrl, statusMessage, language)
         :raise LineNotFoundError: the user is not a friend, blocked the account, or gave no consent
         """
         with self._api() as client, _Call("profile"):
-            return _to_dict(messaging.MessagingApi(client).get_profile(user_id, _request_timeout=self.timeout))
+            api = messaging.MessagingApi(client)
+            if group_id:
+                profile = api.get_group_member_profile(group_id, user_id, _request_timeout=self.timeout)
+            elif room_id:
+                profile = api.get_room_member_profile(room_id, user_id, _request_timeout=self.timeout)
+            else:
+                profile = api.get_profile(user_id, _request_timeout=self.timeout)
+        return _to_dict(profile)
+
+    def fetch_picture(self, url, max_bytes=5 * 1024 * 1024):
+        """Download a public picture (a profile picture on LINE's CDN); None when it cannot be had."""
+        try:
+            response = _picture_pool.request("GET", url, preload_content=False, timeout=urllib3.Timeout(
+                connect=self.timeout[0], read=self.timeout[1]), retries=False)
+        except (urllib3.exceptions.HTTPError, OSError, ValueError):
+            return None
+        try:
+            if response.status != 200:
+                return None
+            data = b""
+            for chunk in response.stream(CONTENT_CHUNK):
+                data += chunk
+                if len(data) > max_bytes:
+                    return None
+            return data
+        finally:
+            response.release_conn()
 
     # -- content --------------------------------------------------------------
 

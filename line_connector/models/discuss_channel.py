@@ -1,0 +1,97 @@
+from psycopg2 import IntegrityError
+
+from odoo import _, api, fields, models, tools
+
+from odoo.addons.line_connector.models.line_identity import LineIdentityRace
+
+
+class DiscussChannel(models.Model):
+    """A LINE conversation: one per customer (or LINE group / room) and LINE channel."""
+
+    _inherit = "discuss.channel"
+
+    channel_type = fields.Selection(
+        selection_add=[("line", "LINE Conversation")], ondelete={"line": "cascade"})
+    line_channel_id = fields.Many2one("line.channel", "LINE Channel", index="btree_not_null", ondelete="cascade")
+    line_identity_id = fields.Many2one("line.identity", "LINE Customer", index="btree_not_null", ondelete="cascade")
+    line_chat_id = fields.Char(
+        "LINE Group ID", index="btree_not_null",
+        help="The LINE group or room this conversation mirrors; empty for a one-to-one chat.")
+    line_partner_id = fields.Many2one(related="line_identity_id.partner_id", string="Contact")
+    line_friend_state = fields.Selection(related="line_identity_id.friend_state", string="Friend State")
+
+    def init(self):
+        super().init()
+        # One conversation per customer and LINE channel, one per LINE group or room: the
+        # database decides between two transactions creating the same conversation.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS discuss_channel_line_identity_unique
+                ON discuss_channel (line_channel_id, line_identity_id)
+             WHERE channel_type = 'line' AND line_chat_id IS NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS discuss_channel_line_chat_unique
+                ON discuss_channel (line_channel_id, line_chat_id)
+             WHERE channel_type = 'line' AND line_chat_id IS NOT NULL;
+        """)
+
+    @api.model
+    def _line_get_or_create(self, line_channel, identity=None, chat_id=None, name=None):
+        """The conversation of ``identity`` (or of the LINE group/room ``chat_id``) on ``line_channel``."""
+        domain = [("channel_type", "=", "line"), ("line_channel_id", "=", line_channel.id)]
+        if chat_id:
+            domain += [("line_chat_id", "=", chat_id)]
+        else:
+            domain += [("line_identity_id", "=", identity.id), ("line_chat_id", "=", False)]
+        conversation = self.search(domain, limit=1)
+        if conversation:
+            return conversation, False
+        vals = {
+            "channel_type": "line",
+            "name": name or identity.name,
+            "line_channel_id": line_channel.id,
+            "line_identity_id": identity.id if identity and not chat_id else False,
+            "line_chat_id": chat_id or False,
+            "description": _("LINE · %s", line_channel.name),
+            "image_128": identity.image_128 if identity and not chat_id else False,
+        }
+        try:
+            with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
+                conversation = self.create(vals)
+        except IntegrityError as error:
+            raise LineIdentityRace(chat_id or identity.line_user_id) from error
+        users = line_channel.responsible_user_ids
+        conversation.add_members(partner_ids=users.partner_id.ids, post_joined_message=False)
+        return conversation, True
+
+    def _line_add_guest(self, guest):
+        """Make the customer's guest a member, so that their messages are theirs in Discuss."""
+        self.ensure_one()
+        if guest not in self.channel_member_ids.guest_id:
+            self.add_members(guest_ids=guest.ids, post_joined_message=False)
+
+    def _line_post(self, identity, **kwargs):
+        """Post what a LINE customer sent, as the customer (their contact, or their guest).
+
+        Posts from LINE carry the inbound flag, so that they are never sent back to LINE.
+        """
+        self.ensure_one()
+        author = identity._author_values()
+        conversation = self.with_context(line_inbound=True, mail_create_nosubscribe=True)
+        if "guest" in author:
+            guest = author["guest"]
+            self._line_add_guest(guest)
+            # Discuss lets a guest post in a channel they belong to, as the public user (as in
+            # livechat): the message is then the guest's, with Odoo's own notifications.
+            public = self.env.ref("base.public_user")
+            conversation = conversation.with_user(public).with_context(guest=guest.sudo(False))
+            return conversation.message_post(message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
+        # sudo: discuss.channel - the cron posting for a customer has no access of its own
+        return conversation.sudo().message_post(
+            author_id=author["author_id"], message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
+
+    def _line_notify(self, body):
+        """A line in the conversation about what happened at LINE (follow, block, ...)."""
+        self.ensure_one()
+        # sudo: discuss.channel - system notes are posted by the LINE integration, not a user
+        return self.sudo().with_context(line_inbound=True).message_post(
+            body=body, message_type="notification", subtype_xmlid="mail.mt_note",
+            author_id=self.env.ref("base.partner_root").id)

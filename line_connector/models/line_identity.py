@@ -1,0 +1,130 @@
+import base64
+import logging
+from datetime import timedelta
+
+from psycopg2 import IntegrityError
+
+from odoo import _, api, fields, models, tools
+
+from odoo.addons.line_connector import const
+from odoo.addons.line_connector.tools import line_api
+
+_logger = logging.getLogger(__name__)
+
+
+class LineIdentityRace(Exception):
+    """Another transaction created the same identity or conversation first: retry the event."""
+
+
+class LineIdentity(models.Model):
+    """A LINE user as one provider knows them.
+
+    LINE gives a person one user ID per provider: the same customer writing to two Official
+    Accounts of one provider is one identity, with one conversation per channel.
+    """
+
+    _name = "line.identity"
+    _description = "LINE Identity"
+    _order = "last_contact_date desc, id desc"
+
+    name = fields.Char("LINE Name", required=True, default=lambda self: _("LINE user"))
+    provider_name = fields.Char("Provider", required=True, index=True)
+    line_user_id = fields.Char("LINE User ID", required=True, index=True)
+    picture_url = fields.Char()
+    image_128 = fields.Image("Picture", max_width=128, max_height=128)
+    language = fields.Char(help="The language the customer uses LINE in, as LINE reports it.")
+    status_message = fields.Char()
+    friend_state = fields.Selection(const.FRIEND_STATES, default="unknown", required=True)
+    first_contact_date = fields.Datetime(default=fields.Datetime.now)
+    last_contact_date = fields.Datetime(default=fields.Datetime.now)
+    profile_date = fields.Datetime("Profile Fetched")
+    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null", ondelete="set null")
+    guest_id = fields.Many2one("mail.guest", "Guest", readonly=True, ondelete="set null")
+    conversation_ids = fields.One2many("discuss.channel", "line_identity_id", "Conversations")
+
+    _sql_constraints = [
+        ("line_user_unique", "UNIQUE(provider_name, line_user_id)",
+         "A LINE user exists only once per provider."),
+    ]
+
+    @api.depends("name", "partner_id")
+    def _compute_display_name(self):
+        for identity in self:
+            identity.display_name = (f"{identity.name} ({identity.partner_id.name})"
+                                     if identity.partner_id else identity.name)
+
+    # ------------------------------------------------------------------
+    # Look-up and creation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_or_create(self, provider_name, line_user_id):
+        """The identity of a LINE user, created on first contact.
+
+        The unique constraint decides between two transactions creating the same user at
+        once: the loser's event is retried, and then finds the winner's identity.
+        """
+        identity = self.search([("provider_name", "=", provider_name), ("line_user_id", "=", line_user_id)], limit=1)
+        if identity:
+            return identity, False
+        try:
+            with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
+                identity = self.create({"provider_name": provider_name, "line_user_id": line_user_id})
+        except IntegrityError as error:
+            raise LineIdentityRace(line_user_id) from error
+        return identity, True
+
+    def _get_guest(self):
+        """The mail.guest the customer speaks as in Discuss while not linked to a contact."""
+        self.ensure_one()
+        if not self.guest_id:
+            self.guest_id = self.env["mail.guest"].create({"name": self.name, "image_1920": self.image_128})
+        return self.guest_id
+
+    def _author_values(self):
+        """Who a message from this customer is posted as: the contact once linked, else the guest."""
+        self.ensure_one()
+        if self.partner_id:
+            return {"author_id": self.partner_id.id}
+        return {"guest": self._get_guest()}
+
+    # ------------------------------------------------------------------
+    # Profile
+    # ------------------------------------------------------------------
+
+    def _needs_profile(self):
+        self.ensure_one()
+        limit = fields.Datetime.now() - timedelta(hours=const.PROFILE_REFRESH_HOURS)
+        return not self.profile_date or self.profile_date < limit
+
+    def _refresh_profile(self, line_channel, group_id=None, room_id=None):
+        """Fetch the LINE profile; a user LINE will not describe (404) keeps what we know."""
+        self.ensure_one()
+        client = line_channel._line_client()
+        try:
+            profile = client.profile(self.line_user_id, group_id=group_id, room_id=room_id)
+        except line_api.LineNotFoundError:
+            self.profile_date = fields.Datetime.now()
+            return False
+        except line_api.LineError as error:
+            _logger.info("LINE profile of identity %s not fetched: %s", self.id, error)
+            return False
+        vals = {
+            "name": profile.get("displayName") or self.name,
+            "language": profile.get("language") or self.language,
+            "status_message": profile.get("statusMessage") or False,
+            "profile_date": fields.Datetime.now(),
+        }
+        picture_url = profile.get("pictureUrl")
+        if picture_url and picture_url != self.picture_url:
+            vals["picture_url"] = picture_url
+            picture = client.fetch_picture(picture_url)
+            if picture:
+                vals["image_128"] = base64.b64encode(picture)
+        self.write(vals)
+        if self.guest_id:
+            guest_vals = {"name": self.name}
+            if "image_128" in vals:
+                guest_vals["image_1920"] = vals["image_128"]
+            self.guest_id.write(guest_vals)
+        return True

@@ -1,0 +1,283 @@
+import json
+import threading
+
+from odoo.tests import tagged
+
+from .common import LineHttpCase
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@tagged("post_install", "-at_install")
+class TestInbound(LineHttpCase):
+    """What LINE customers send becomes Discuss conversations, through the real webhook."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.line_channel.responsible_user_ids = cls.operator
+        cls.emu.update_channel(cls.emu_channel["channel_id"], webhook_url=cls.line_channel.webhook_url,
+                               webhook_active=True)
+        cls.channel_id = cls.emu_channel["channel_id"]
+
+    def setUp(self):
+        super().setUp()
+        self.hanako = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Yamada",
+                                           language="ja")
+
+    # -- helpers -----------------------------------------------------------------
+
+    def process(self):
+        self.env["line.event"]._cron_process_events()
+
+    def conversation_of(self, user):
+        identity = self.env["line.identity"].search([("line_user_id", "=", user["user_id"])])
+        return self.env["discuss.channel"].search([("line_identity_id", "=", identity.id)])
+
+    def customer_messages(self, conversation):
+        return conversation.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")
+
+    def assertDelivered(self, result):
+        self.assertEqual(result["delivery"]["status_code"], 200, result)
+
+    # -- text and the conversation -------------------------------------------------
+
+    def test_first_message_makes_identity_and_conversation(self):
+        self.emu.follow(self.channel_id, self.hanako["user_id"])
+        self.assertDelivered(self.emu.send_text(self.channel_id, self.hanako["user_id"], "こんにちは (love)"))
+        self.process()
+        identity = self.env["line.identity"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(identity.name, "Hanako Yamada")
+        self.assertEqual(identity.language, "ja")
+        self.assertEqual(identity.friend_state, "friend")
+        self.assertTrue(identity.image_128, "the LINE picture becomes the avatar")
+        conversation = self.conversation_of(self.hanako)
+        self.assertEqual(conversation.channel_type, "line")
+        self.assertEqual(conversation.name, "Hanako Yamada")
+        self.assertEqual(conversation.line_channel_id, self.line_channel)
+        self.assertIn(self.operator.partner_id, conversation.channel_member_ids.partner_id)
+        message = self.customer_messages(conversation)
+        self.assertEqual(len(message), 1)
+        self.assertIn("こんにちは (love)", message.body)
+        self.assertEqual(message.author_guest_id, identity.guest_id)
+        self.assertFalse(message.author_id)
+        self.assertTrue(message.line_message_id)
+        self.assertTrue(message.sudo().line_mark_as_read_token)
+
+    def test_operator_sees_the_conversation_in_discuss(self):
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "hello")
+        self.process()
+        conversation = self.conversation_of(self.hanako)
+        member = conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.operator.partner_id)
+        self.assertTrue(member.is_pinned)
+        self.assertEqual(member.message_unread_counter, 1)
+        as_operator = self.env["discuss.channel"].with_user(self.operator)._get_channels_as_member()
+        self.assertIn(conversation, as_operator)
+
+    def test_linked_customer_writes_as_the_contact(self):
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "first")
+        self.process()
+        partner = self.env["res.partner"].create({"name": "Hanako Yamada (customer)"})
+        self.conversation_of(self.hanako).line_identity_id.partner_id = partner
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "second")
+        self.process()
+        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako))[-1].author_id, partner)
+
+    def test_same_provider_same_identity_other_channel_other_conversation(self):
+        other, emu_other = self._make_channel("Osaka Store 2", provider_id="provider-osaka")
+        self.emu.update_channel(emu_other["channel_id"], webhook_url=other.webhook_url)
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "to the first")
+        self.emu.send_text(emu_other["channel_id"], self.hanako["user_id"], "to the second")
+        self.process()
+        identity = self.env["line.identity"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(len(identity), 1)
+        self.assertEqual(len(identity.conversation_ids), 2)
+
+    # -- exactly once ------------------------------------------------------------
+
+    def test_redelivery_and_duplicates_give_one_message(self):
+        result = self.emu.send_text(self.channel_id, self.hanako["user_id"], "only once")
+        event = result["events"][0]
+        self.emu.deliver_raw(self.channel_id, [event])  # a duplicate, as LINE may send
+        redelivered = dict(event, deliveryContext={"isRedelivery": True})
+        self.emu.deliver_raw(self.channel_id, [redelivered])
+        self.process()
+        self.assertEqual(self.env["line.event"].search_count([("webhook_event_id", "=", event["webhookEventId"])]), 1)
+        self.assertEqual(len(self.customer_messages(self.conversation_of(self.hanako))), 1)
+
+    def test_concurrent_first_messages_give_one_identity(self):
+        newcomer = self.emu.create_user(provider_id="provider-osaka", display_name="Taro")
+        events = [self.emu.build_event(self.channel_id, newcomer["user_id"], "text", text=f"msg {i}")
+                  for i in range(4)]
+        results = []
+
+        def deliver(event):
+            results.append(self.emu.deliver_raw(self.channel_id, [event]))
+
+        threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(sorted(r["status_code"] for r in results), [200] * 4)
+        self.process()
+        identities = self.env["line.identity"].search([("line_user_id", "=", newcomer["user_id"])])
+        self.assertEqual(len(identities), 1)
+        self.assertEqual(len(identities.conversation_ids), 1)
+        self.assertEqual(len(self.customer_messages(identities.conversation_ids)), 4)
+
+    def test_messages_are_posted_in_line_timestamp_order(self):
+        late = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="second", timestamp=2000)
+        early = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="first", timestamp=1000)
+        self.emu.deliver_raw(self.channel_id, [late, early])
+        self.process()
+        bodies = self.customer_messages(self.conversation_of(self.hanako)).mapped("body")
+        self.assertIn("first", bodies[0])
+        self.assertIn("second", bodies[1])
+
+    def test_standby_is_stored_but_never_answerable(self):
+        self.emu.update_channel(self.channel_id, mode="standby")
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "someone else answers")
+        self.emu.update_channel(self.channel_id, mode="active")
+        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(event.mode, "standby")
+        self.assertFalse(event.reply_token)
+
+    # -- media -----------------------------------------------------------------------
+
+    def test_image_is_downloaded_with_bytes_and_mimetype(self):
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        self.process()
+        attachment = self.customer_messages(self.conversation_of(self.hanako)).attachment_ids
+        self.assertEqual(attachment.raw, PNG)
+        self.assertEqual(attachment.mimetype, "image/png")
+        self.assertTrue(attachment.name.endswith(".png"))
+
+    def test_file_keeps_its_name(self):
+        data = b"%PDF-1.4 quote"
+        self.emu.send_file(self.channel_id, self.hanako["user_id"], data, file_name="見積書.pdf")
+        self.process()
+        attachment = self.customer_messages(self.conversation_of(self.hanako)).attachment_ids
+        self.assertEqual((attachment.name, attachment.raw), ("見積書.pdf", data))
+
+    def test_video_waits_until_line_has_transcoded_it(self):
+        self.emu.update_channel(self.channel_id, transcoding_polls=1)
+        video = b"\x00\x00\x00\x18ftypmp42" + b"v" * 100
+        self.emu.send_video(self.channel_id, self.hanako["user_id"], video)
+        self.process()
+        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(event.state, "new", "202: not ready, tried again shortly")
+        self.assertTrue(event.next_attempt)
+        event.next_attempt = False
+        self.process()
+        self.assertEqual(event.state, "done")
+        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako)).attachment_ids.raw, video)
+
+    def test_image_set_is_one_message_in_order(self):
+        images = [PNG + bytes([i]) for i in range(3)]
+        events = [self.emu.build_event(self.channel_id, self.hanako["user_id"], "image", data=data,
+                                       image_set={"id": "SET1", "index": i + 1, "total": 3})
+                  for i, data in enumerate(images)]
+        self.emu.deliver_raw(self.channel_id, [events[2], events[0], events[1]])
+        self.process()
+        messages = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertEqual(len(messages), 1)
+        self.assertEqual(messages.attachment_ids.sorted("id").mapped("raw"), images)
+
+    def test_sticker_and_location(self):
+        self.emu.send_sticker(self.channel_id, self.hanako["user_id"], package_id="446", sticker_id="1988",
+                              keywords=["happy"])
+        self.emu.send_location(self.channel_id, self.hanako["user_id"], title="Osaka Castle",
+                               address="1-1 Osakajo, Chuo-ku", latitude=34.6873, longitude=135.5262)
+        self.process()
+        sticker, location = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertIn("sticker/1988/", sticker.body)
+        self.assertIn("happy", sticker.body)
+        self.assertIn("Osaka Castle", location.body)
+        self.assertIn("34.6873", location.body)
+
+    # -- follow, block, unsend, edit -------------------------------------------------
+
+    def test_follow_block_unblock(self):
+        self.emu.follow(self.channel_id, self.hanako["user_id"])
+        self.process()
+        identity = self.env["line.identity"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(identity.friend_state, "friend")
+        self.emu.unfollow(self.channel_id, self.hanako["user_id"])
+        self.process()
+        self.assertEqual(identity.friend_state, "blocked")
+        self.assertIn("blocked the account", self.conversation_of(self.hanako).message_ids[0].body)
+        self.emu.follow(self.channel_id, self.hanako["user_id"])
+        self.process()
+        self.assertEqual(identity.friend_state, "friend")
+        self.assertIn("unblocked", self.conversation_of(self.hanako).message_ids[0].body)
+
+    def test_unsend_removes_text_and_files(self):
+        sent = self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        self.process()
+        message = self.customer_messages(self.conversation_of(self.hanako))
+        attachment = message.attachment_ids
+        self.emu.unsend(self.channel_id, self.hanako["user_id"], sent["events"][0]["message"]["id"])
+        self.process()
+        self.assertIn("message unsent", message.body)
+        self.assertFalse(message.attachment_ids)
+        self.assertFalse(attachment.exists())
+
+    def test_edits_keep_the_latest(self):
+        sent = self.emu.send_text(self.channel_id, self.hanako["user_id"], "original")
+        message_id = sent["events"][0]["message"]["id"]
+        base = sent["events"][0]["timestamp"]
+        edits = [self.emu.build_event(self.channel_id, self.hanako["user_id"], "messageEdited",
+                                      message_id=message_id, text=text, timestamp=base + delta)
+                 for text, delta in (("latest edit", 3000), ("older edit", 1000))]
+        self.emu.deliver_raw(self.channel_id, edits)
+        self.process()
+        self.assertIn("latest edit", self.customer_messages(self.conversation_of(self.hanako)).body)
+
+    # -- groups, unknown types, failures ------------------------------------------
+
+    def test_group_chat_is_one_conversation_with_named_senders(self):
+        taro = self.emu.create_user(provider_id="provider-osaka", display_name="Taro")
+        group = {"type": "group", "groupId": "C" + "a" * 32}
+        for user, text in ((self.hanako, "hi all"), (taro, "hello")):
+            self.emu.send_text(self.channel_id, user["user_id"], text, source=dict(group, userId=user["user_id"]))
+        self.process()
+        conversation = self.env["discuss.channel"].search([("line_chat_id", "=", group["groupId"])])
+        self.assertEqual(len(conversation), 1)
+        authors = self.customer_messages(conversation).author_guest_id.mapped("name")
+        self.assertEqual(sorted(authors), ["Hanako Yamada", "Taro"])
+
+    def test_unknown_event_and_message_types_are_kept_and_said(self):
+        event = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="x")
+        futuristic = dict(event, type="hologram", webhookEventId=event["webhookEventId"] + "H")
+        futuristic.pop("message")
+        odd = dict(event, message={"id": "999", "type": "smell", "scent": "yuzu"})
+        self.assertEqual(self.emu.deliver_raw(self.channel_id, [futuristic, odd])["status_code"], 200)
+        self.process()
+        stored = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(set(stored.mapped("state")), {"done"})
+        self.assertIn("yuzu", " ".join(stored.mapped("payload")))
+        bodies = " ".join(self.conversation_of(self.hanako).message_ids.mapped("body"))
+        self.assertIn("Unsupported LINE event hologram", bodies)
+        self.assertIn("Unsupported LINE message smell", bodies)
+
+    def test_failing_event_is_retried_then_parked_and_can_be_reprocessed(self):
+        event = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="x")
+        event["message"] = "not an object"
+        self.emu.deliver_raw(self.channel_id, [event])
+        stored = self.env["line.event"].search([("webhook_event_id", "=", event["webhookEventId"])])
+        for _attempt in range(5):
+            stored.next_attempt = False
+            self.process()
+        self.assertEqual((stored.state, stored.attempts), ("failed", 5))
+        self.assertIn("Error", stored.error)
+        stored.action_reprocess()
+        self.assertEqual((stored.state, stored.attempts), ("new", 0))
+
+    def test_webhook_answers_before_processing(self):
+        result = self.emu.send_text(self.channel_id, self.hanako["user_id"], "quick")
+        self.assertDelivered(result)
+        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertEqual(event.state, "new")
+        self.assertEqual(json.loads(event.payload)["message"]["text"], "quick")
+        self.assertFalse(self.conversation_of(self.hanako))
