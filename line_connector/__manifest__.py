@@ -16,6 +16,7 @@
         "views/line_channel_views.xml",
         "views/line_event_views.xml",
         "views/line_identity_views.xml",
+        "views/line_message_views.xml",
         "views/res_config_settings_views.xml",
         "views/line_connector_menus.xml",
     ],

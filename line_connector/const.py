@@ -73,3 +73,34 @@ MAP_URL = "https://www.google.com/maps/search/?api=1&query={latitude},{longitude
 
 # Context key marking posts that come from LINE, so they are never sent back to LINE.
 CTX_INBOUND = "line_inbound"
+
+# Outbound messages.
+OUTBOUND_STATES = [
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+]
+SEND_METHODS = [("reply", "Reply (free)"), ("push", "Push (counted)")]
+# A reply token is valid about one minute after the webhook; use it only while surely fresh.
+REPLY_TOKEN_TTL = 50
+RETRY_KEY_TTL_HOURS = 24
+SEND_MAX_ATTEMPTS = 6
+SEND_RETRY_DELAYS = [2, 10, 30, 120, 600]   # seconds before attempts 2..6
+SEND_BATCH = 100
+# Users who wrote in the last days can receive pushes even when they are not friends.
+PUSH_WINDOW_DAYS = 7
+LOADING_SECONDS = 20
+IMAGE_MIMETYPES = ("image/jpeg", "image/png")
+VIDEO_MIMETYPES = ("video/mp4",)
+PREVIEW_SIZE = 240    # px: LINE wants a preview image of at most 1 MB
+
+# Failure types shown on a message in Discuss (mail.notification.failure_type).
+FAILURE_TYPES = [
+    ("line_blocked", "LINE: the customer blocked the account"),
+    ("line_quota", "LINE: monthly message quota spent"),
+    ("line_provider", "LINE: customer of another provider"),
+    ("line_window", "LINE: outside the reply window"),
+    ("line_invalid", "LINE refused the message"),
+    ("line_auth", "LINE: channel credentials refused"),
+    ("line_error", "LINE could not be reached"),
+]

@@ -39,3 +39,31 @@ def parse_webhook_body(body):
 def utf16_len(text):
     """Length in UTF-16 code units, the unit of LINE's text limits."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def chunks(items, size):
+    """Consecutive slices of ``items`` of at most ``size`` elements."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def split_text(text, limit):
+    """Split ``text`` into parts of at most ``limit`` UTF-16 units, on word boundaries when possible."""
+    parts = []
+    text = text.strip()
+    while text:
+        if utf16_len(text) <= limit:
+            parts.append(text)
+            break
+        # The longest prefix within the limit, in UTF-16 units (emoji count twice).
+        cut, units = 0, 0
+        for index, char in enumerate(text):
+            units += 2 if ord(char) > 0xFFFF else 1
+            if units > limit:
+                cut = index
+                break
+        space = max(text.rfind(" ", 0, cut), text.rfind("\n", 0, cut))
+        if space > cut // 2:
+            cut = space
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return parts

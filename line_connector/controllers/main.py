@@ -1,6 +1,8 @@
 import logging
 
-from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Unauthorized
 
 from odoo import http
 from odoo.http import request

@@ -1,7 +1,15 @@
+from datetime import timedelta
+
 from psycopg2 import IntegrityError
 
-from odoo import _, api, fields, models, tools
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo import tools
+from odoo.exceptions import UserError
 
+from odoo.addons.line_connector.const import CTX_INBOUND
 from odoo.addons.line_connector.models.line_identity import LineIdentityRace
 
 
@@ -62,6 +70,34 @@ class DiscussChannel(models.Model):
         conversation.add_members(partner_ids=users.partner_id.ids, post_joined_message=False)
         return conversation, True
 
+    def message_post(self, *, message_type="notification", **kwargs):
+        if self.channel_type == "line" and message_type == "comment" and not self.env.context.get(CTX_INBOUND):
+            self._line_check_can_send()
+        return super().message_post(message_type=message_type, **kwargs)
+
+    def _line_check_can_send(self):
+        """Refuse at once a message the channel's reply window forbids (the composer shows why)."""
+        window = self.line_channel_id.reply_window_days
+        identity = self.line_identity_id
+        if window and identity and not self.line_chat_id:
+            limit = fields.Datetime.now() - timedelta(days=window)
+            if not identity.last_contact_date or identity.last_contact_date < limit:
+                raise UserError(_(
+                    "%(name)s last wrote more than %(days)s days ago: this channel only answers customers "
+                    "within %(days)s days of their last message.", name=identity.name, days=window))
+
+    def _message_post_after_hook(self, message, msg_vals):
+        result = super()._message_post_after_hook(message, msg_vals)
+        if (self.channel_type == "line" and message.message_type == "comment"
+                and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
+                    lambda user: not user.share)):
+            self.env["line.message"]._enqueue(self, message)
+        return result
+
+    def _get_message_create_valid_field_names(self):
+        return super()._get_message_create_valid_field_names() | {
+            "line_message_id", "line_mark_as_read_token", "line_event_timestamp"}
+
     def _line_add_guest(self, guest):
         """Make the customer's guest a member, so that their messages are theirs in Discuss."""
         self.ensure_one()
@@ -75,7 +111,7 @@ class DiscussChannel(models.Model):
         """
         self.ensure_one()
         author = identity._author_values()
-        conversation = self.with_context(line_inbound=True, mail_create_nosubscribe=True)
+        conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)
         if "guest" in author:
             guest = author["guest"]
             self._line_add_guest(guest)
@@ -92,6 +128,18 @@ class DiscussChannel(models.Model):
         """A line in the conversation about what happened at LINE (follow, block, ...)."""
         self.ensure_one()
         # sudo: discuss.channel - system notes are posted by the LINE integration, not a user
-        return self.sudo().with_context(line_inbound=True).message_post(
+        return self.sudo().with_context(**{CTX_INBOUND: True}).message_post(
             body=body, message_type="notification", subtype_xmlid="mail.mt_note",
             author_id=self.env.ref("base.partner_root").id)
+
+    def line_resend_message(self, message_id):
+        """Send again a message LINE did not take (the failure mark's Resend, in Discuss)."""
+        self.ensure_one()
+        if not self.is_member:
+            self.check_access("write")
+        # sudo: line.message - the ledger is the integration's; a member may resend in their conversation
+        ledger = self.env["line.message"].sudo().search([
+            ("conversation_id", "=", self.id), ("mail_message_id", "=", message_id), ("state", "=", "failed")])
+        ledger.action_resend()
+        ledger.mail_message_id._notify_message_notification_update()
+        return bool(ledger)

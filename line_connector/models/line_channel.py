@@ -2,12 +2,18 @@ import logging
 import secrets
 import time
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
-from odoo.addons.line_connector import const, utils
+from odoo.addons.line_connector import const
+from odoo.addons.line_connector import utils
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)
@@ -65,6 +71,10 @@ class LineChannel(models.Model):
         "res.users", "line_channel_responsible_rel", "channel_id", "user_id", "Responsible Users",
         default=lambda self: self.env.user, domain=[("share", "=", False)],
         help="They join every new LINE conversation of this channel and are notified of it.")
+    reply_window_days = fields.Integer(
+        "Reply Window (days)", default=0,
+        help="0: answer customers at any time (LINE lets a channel push to its friends). N: only answer "
+             "customers who wrote in the last N days, as some businesses require.")
     event_ids = fields.One2many("line.event", "channel_id", "Webhook Events")
     failed_event_count = fields.Integer(compute="_compute_failed_event_count")
 

@@ -3,12 +3,18 @@ import json
 import logging
 import mimetypes
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models, modules
-from odoo.tools import SQL, plaintext2html
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo import modules
+from odoo.tools import SQL
+from odoo.tools import plaintext2html
 
 from odoo.addons.line_connector import const
 from odoo.addons.line_connector.models.line_identity import LineIdentityRace
@@ -51,6 +57,7 @@ class LineEvent(models.Model):
     event_date = fields.Datetime("Sent At", compute="_compute_event_date")
     is_redelivery = fields.Boolean(readonly=True)
     reply_token = fields.Char(readonly=True, copy=False)
+    reply_token_used = fields.Boolean(readonly=True, copy=False)
     payload = fields.Text(readonly=True)
     state = fields.Selection(const.EVENT_STATES, default="new", required=True, index=True, readonly=True)
     attempts = fields.Integer(readonly=True)

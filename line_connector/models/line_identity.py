@@ -4,7 +4,11 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import _, api, fields, models, tools
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo import tools
 
 from odoo.addons.line_connector import const
 from odoo.addons.line_connector.tools import line_api

@@ -1,1 +1,4 @@
-from . import test_inbound, test_line_channel_check, test_line_channel_security, test_webhook_http
+from . import test_inbound
+from . import test_line_channel_check
+from . import test_line_channel_security
+from . import test_webhook_http

@@ -1,7 +1,8 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import LineHttpCase, LineTransactionCase
+from .common import LineHttpCase
+from .common import LineTransactionCase
 
 
 @tagged("post_install", "-at_install")

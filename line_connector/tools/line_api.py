@@ -16,7 +16,8 @@ import time
 import uuid
 
 import urllib3
-from linebot.v3 import messaging, oauth
+from linebot.v3 import messaging
+from linebot.v3 import oauth
 from linebot.v3.messaging import exceptions as messaging_exceptions
 from linebot.v3.oauth import exceptions as oauth_exceptions
 
@@ -101,9 +102,17 @@ class LineServerError(LineError):
 
 
 class LineNetworkError(LineError):
-    """LINE could not be reached or did not answer in time."""
+    """LINE could not be reached or did not answer in time.
+
+    ``maybe_delivered`` is True when the request was sent and the answer lost (a read
+    timeout, a dropped connection): LINE may have acted on it.
+    """
 
     retryable = True
+
+    def __init__(self, message, maybe_delivered=True, **kw):
+        super().__init__(message, **kw)
+        self.maybe_delivered = maybe_delivered
 
 
 # ---------------------------------------------------------------------------
@@ -192,7 +201,11 @@ class _Call:
         if isinstance(exc, _API_EXCEPTIONS):
             raise _error_from_api_exception(exc) from exc
         if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
-            raise LineNetworkError(f"LINE did not answer ({self.what}): {exc.__class__.__name__}") from exc
+            reason = getattr(exc, "reason", None) or exc
+            not_sent = isinstance(reason, (urllib3.exceptions.NewConnectionError,
+                                           urllib3.exceptions.ConnectTimeoutError, ConnectionRefusedError))
+            raise LineNetworkError(f"LINE did not answer ({self.what}): {reason.__class__.__name__}",
+                                   maybe_delivered=not not_sent) from exc
         return False
 
 

@@ -1,0 +1,308 @@
+import json
+import logging
+import uuid
+from datetime import timedelta
+
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo import modules
+from odoo.tools import SQL
+from odoo.tools import html2plaintext
+
+from odoo.addons.line_connector import const
+from odoo.addons.line_connector import utils
+from odoo.addons.line_connector.tools import line_api
+
+_logger = logging.getLogger(__name__)
+
+
+class LineMessage(models.Model):
+    """The ledger of what Odoo sends to LINE: one row per request (at most 5 LINE messages).
+
+    A row is created when an operator posts in a LINE conversation and sent by a cron job
+    woken at once, so that the operator never waits on LINE. Its retry key is made before
+    the first attempt and reused on every retry, so LINE delivers it once at most.
+    """
+
+    _name = "line.message"
+    _description = "LINE Outgoing Message"
+    _order = "id desc"
+
+    conversation_id = fields.Many2one("discuss.channel", "Conversation", required=True, index=True,
+                                      ondelete="cascade")
+    channel_id = fields.Many2one("line.channel", "LINE Channel", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="channel_id.company_id")
+    mail_message_id = fields.Many2one("mail.message", "Discuss Message", index=True, ondelete="cascade")
+    notification_id = fields.Many2one("mail.notification", ondelete="set null")
+    recipient = fields.Char("To", required=True, help="LINE user, group or room ID.")
+    payload = fields.Text("LINE Messages", required=True, help="The message objects sent, as JSON.")
+    state = fields.Selection(const.OUTBOUND_STATES, default="queued", required=True, index=True)
+    method = fields.Selection(const.SEND_METHODS, readonly=True)
+    retry_key = fields.Char(required=True, readonly=True, copy=False, default=lambda self: str(uuid.uuid4()))
+    retry_key_date = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
+    attempts = fields.Integer(readonly=True)
+    next_attempt = fields.Datetime(readonly=True, index=True)
+    request_id = fields.Char("LINE Request ID", readonly=True, copy=False)
+    sent_message_ids = fields.Char("LINE Message IDs", readonly=True, copy=False)
+    sent_date = fields.Datetime(readonly=True, copy=False)
+    failure_type = fields.Selection(const.FAILURE_TYPES, readonly=True)
+    error = fields.Text(readonly=True)
+    reply_event_id = fields.Many2one(
+        "line.event", "Reply To", readonly=True, ondelete="set null",
+        help="The event whose reply token this message used or tried.")
+
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _enqueue(self, conversation, message):
+        """Queue what an operator posted in a LINE conversation; refuse at once what LINE would refuse."""
+        chunks = self._prepare_line_messages(message)
+        if not chunks:
+            return self
+        recipient = conversation.line_chat_id or conversation.line_identity_id.line_user_id
+        vals_list = [{
+            "conversation_id": conversation.id,
+            "channel_id": conversation.line_channel_id.id,
+            "mail_message_id": message.id,
+            "recipient": recipient,
+            "payload": json.dumps(chunk, ensure_ascii=False),
+        } for chunk in utils.chunks(chunks, const.MAX_MESSAGES_PER_REQUEST)]
+        # sudo: line.message - the ledger is the integration's, operators only see it through messages
+        records = self.sudo().create(vals_list)
+        records._create_notifications()
+        problem = records[:1]._precheck()
+        if problem:
+            records._fail(*problem, notify=False)
+        else:
+            self.env.ref("line_connector.ir_cron_send_messages")._trigger()
+        return records
+
+    def _create_notifications(self):
+        """A LINE notification on the Discuss message: it carries the sent/failed mark."""
+        for record in self:
+            partner = record.conversation_id.line_identity_id.partner_id
+            record.notification_id = self.env["mail.notification"].sudo().create({
+                "mail_message_id": record.mail_message_id.id,
+                "notification_type": "line",
+                "notification_status": "ready",
+                "res_partner_id": partner.id,
+                "author_id": record.mail_message_id.author_id.id,
+            })
+
+    def _precheck(self):
+        """Reasons LINE would refuse, known without asking: (failure_type, text) or None."""
+        conversation, channel = self.conversation_id, self.channel_id
+        identity = conversation.line_identity_id
+        if identity and not conversation.line_chat_id:
+            if identity.friend_state == "blocked":
+                return "line_blocked", _(
+                    "%s blocked the account on LINE: LINE delivers nothing to them until they unblock it.",
+                    identity.name)
+            if identity.provider_name != channel.provider_name:
+                return "line_provider", _(
+                    "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
+                    "where LINE knows them under another ID. They must add the account again.",
+                    name=identity.name, old=identity.provider_name, new=channel.provider_name)
+        if channel.quota_type == "limited" and channel.quota_limit and channel.quota_used >= channel.quota_limit \
+                and not self._free_reply_event():
+            return "line_quota", _(
+                "This month's LINE message quota is spent (%(used)s of %(limit)s): LINE accepts no push "
+                "message until next month. Replies within a minute of the customer's message are free.",
+                used=channel.quota_used, limit=channel.quota_limit)
+        return None
+
+    # ------------------------------------------------------------------
+    # What an Odoo message becomes on LINE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _prepare_line_messages(self, message):
+        """LINE message objects for a Discuss message: text (split under LINE's limit), images
+        as images, other files as links (bots cannot send files)."""
+        objects = []
+        text = html2plaintext(message.body or "").strip()
+        links = []
+        for attachment in message.attachment_ids.sorted("id"):
+            line_object = self._prepare_attachment(attachment)
+            if line_object:
+                objects.append(line_object)
+            else:
+                links.append(f"{attachment.name}: {self._attachment_url(attachment, download=True)}")
+        if links:
+            text = "\n".join(filter(None, [text, *links]))
+        texts = [{"type": "text", "text": part} for part in utils.split_text(text, const.MAX_TEXT_UTF16_UNITS)]
+        return texts + objects
+
+    @api.model
+    def _attachment_url(self, attachment, download=False, size=None):
+        # sudo: ir.attachment - the access token is what lets LINE fetch the file without a session
+        token = attachment.sudo().generate_access_token()[0]
+        base = attachment.get_base_url()
+        if size:
+            return f"{base}/web/image/{attachment.id}/{size}x{size}?access_token={token}"
+        suffix = "&download=true" if download else ""
+        return f"{base}/web/content/{attachment.id}?access_token={token}{suffix}"
+
+    @api.model
+    def _prepare_attachment(self, attachment):
+        if attachment.mimetype in const.IMAGE_MIMETYPES:
+            return {
+                "type": "image",
+                "originalContentUrl": self._attachment_url(attachment),
+                "previewImageUrl": self._attachment_url(attachment, size=const.PREVIEW_SIZE),
+            }
+        return None
+
+    # ------------------------------------------------------------------
+    # Sending (cron)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_send(self):
+        auto_commit = not modules.module.current_test
+        now = fields.Datetime.now()
+        domain = [("state", "=", "queued"), "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)]
+        records = self.search(domain, order="id", limit=const.SEND_BATCH)
+        for record in records:
+            record._send_one(auto_commit)
+        self.env["ir.cron"]._notify_progress(done=len(records), remaining=self.search_count(domain))
+        later = self.search([("state", "=", "queued"), ("next_attempt", ">", now)], order="next_attempt", limit=1)
+        if later:
+            self.env.ref("line_connector.ir_cron_send_messages")._trigger(at=later.next_attempt)
+
+    def _lock(self):
+        self.env.cr.execute(SQL(
+            "SELECT id FROM line_message WHERE id = %s AND state = 'queued' FOR UPDATE SKIP LOCKED", self.id))
+        return bool(self.env.cr.fetchone())
+
+    def _send_one(self, auto_commit=True):
+        self.ensure_one()
+        if not self._lock():
+            return
+        try:
+            result = self._send()
+        except _ReplyUnconfirmed as unconfirmed:
+            self._fail("line_error", str(unconfirmed))
+        except line_api.LineError as error:
+            self._on_error(error)
+        else:
+            self._on_sent(result)
+        if auto_commit:
+            self.env.cr.commit()
+
+    def _free_reply_event(self):
+        """The newest inbound event of this conversation whose reply token is unused and fresh."""
+        fresh = fields.Datetime.now() - timedelta(seconds=const.REPLY_TOKEN_TTL)
+        return self.env["line.event"].search([
+            ("conversation_id", "=", self.conversation_id.id), ("reply_token", "!=", False),
+            ("reply_token_used", "=", False), ("create_date", ">=", fresh),
+        ], order="event_timestamp desc", limit=1)
+
+    def _send(self):
+        """Reply while a fresh reply token is free (it costs nothing), else push with the retry key.
+
+        A reply has no retry key: when LINE may have delivered a reply without saying so (a
+        read timeout), the same token is tried again; LINE refusing it then means the first
+        attempt used it, and the message is marked failed for a person to check, never pushed
+        a second time.
+        """
+        client = self.channel_id._line_client()
+        messages = json.loads(self.payload)
+        if self.reply_event_id:  # the previous reply attempt may have been delivered
+            try:
+                return dict(client.reply(self.reply_event_id.reply_token, messages), method="reply")
+            except line_api.LineInvalidRequestError as error:
+                raise _ReplyUnconfirmed(_(
+                    "LINE did not confirm the reply and its reply token is now used or expired: the "
+                    "customer may have received it. Check with them before sending it again.")) from error
+        event = self._free_reply_event() if not self.attempts else self.env["line.event"]
+        if event:
+            event.reply_token_used = True  # single use, whatever LINE answers
+            try:
+                return dict(client.reply(event.reply_token, messages), method="reply", reply_event=event)
+            except line_api.LineNetworkError as error:
+                if error.maybe_delivered:
+                    self.reply_event_id = event
+                    raise
+                _logger.info("LINE reply for message %s not sent (%s): pushing", self.id, error)
+            except (line_api.LineInvalidRequestError, line_api.LineServerError, line_api.LineRateLimitError) as error:
+                # Not delivered (the token expired, or LINE failed before sending): push instead.
+                _logger.info("LINE reply for message %s not used (%s): pushing", self.id, error)
+        self.attempts += 1
+        return dict(client.push(self.recipient, messages, retry_key=self.retry_key), method="push")
+
+    def _on_sent(self, result):
+        self.write({
+            "state": "sent",
+            "method": result["method"],
+            "reply_event_id": result.get("reply_event", self.reply_event_id).id,
+            "request_id": result.get("request_id"),
+            "sent_message_ids": ",".join(str(m.get("id")) for m in result.get("sent_messages") or []),
+            "sent_date": fields.Datetime.now(),
+            "error": False,
+            "failure_type": False,
+            "next_attempt": False,
+        })
+        self.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
+                                           "failure_reason": False})
+        self.mail_message_id._notify_message_notification_update()
+        if result["method"] == "push" and self.channel_id.quota_type == "limited":
+            self.channel_id.sudo().quota_used += 1
+
+    def _on_error(self, error):
+        key_valid = self.retry_key_date > fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
+        if error.retryable and self.attempts < const.SEND_MAX_ATTEMPTS and key_valid:
+            delays = const.SEND_RETRY_DELAYS
+            self.write({
+                "next_attempt": fields.Datetime.now() + timedelta(
+                    seconds=delays[min(self.attempts - 1, len(delays) - 1)]),
+                "error": str(error),
+            })
+            _logger.info("LINE message %s: attempt %d failed, retrying (%s, request %s)",
+                         self.id, self.attempts, error, error.request_id)
+            return
+        self._fail(*self._explain(error))
+
+    @api.model
+    def _explain(self, error):
+        """LINE's refusal in words an operator understands: (failure_type, text)."""
+        if isinstance(error, line_api.LineQuotaError):
+            return "line_quota", _("This month's LINE message quota is spent: LINE accepts no push message "
+                                   "until next month (or a plan change in LINE Official Account Manager).")
+        if isinstance(error, line_api.LineAuthError):
+            return "line_auth", _("LINE refused the channel's credentials: a LINE manager must check the "
+                                  "channel (Discuss > Configuration > LINE Channels).")
+        if isinstance(error, line_api.LineInvalidRequestError):
+            return "line_invalid", _("LINE refused the message: %s", error)
+        if error.retryable:
+            return "line_error", _("LINE could not be reached after %(attempts)s attempts: %(error)s",
+                                   attempts=self.attempts, error=error)
+        return "line_invalid", _("LINE refused the message: %s", error)
+
+    def _fail(self, failure_type, reason, notify=True):
+        self.write({"state": "failed", "failure_type": failure_type, "error": reason, "next_attempt": False})
+        self.notification_id.sudo().write({
+            "notification_status": "exception", "failure_type": failure_type, "failure_reason": reason})
+        if notify:
+            self.mail_message_id._notify_message_notification_update()
+
+    def action_resend(self):
+        """Send failed messages again; the retry key is kept while LINE still honours it (24 h)."""
+        expired = fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
+        for record in self.filtered(lambda r: r.state == "failed"):
+            vals = {"state": "queued", "attempts": 0, "next_attempt": False, "error": False, "failure_type": False}
+            if record.retry_key_date < expired:
+                vals.update(retry_key=str(uuid.uuid4()), retry_key_date=fields.Datetime.now())
+            record.write(vals)
+            record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
+                                                 "failure_reason": False})
+        self.env.ref("line_connector.ir_cron_send_messages")._trigger()
+
+
+
+class _ReplyUnconfirmed(Exception):
+    """A reply LINE may or may not have delivered: a person must check."""

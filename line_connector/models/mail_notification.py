@@ -1,0 +1,16 @@
+from odoo import fields
+from odoo import models
+
+from odoo.addons.line_connector import const
+
+
+class MailNotification(models.Model):
+    _inherit = "mail.notification"
+
+    notification_type = fields.Selection(selection_add=[("line", "LINE")], ondelete={"line": "cascade"})
+    failure_type = fields.Selection(selection_add=const.FAILURE_TYPES)
+
+    def _to_store(self, store, /):
+        super()._to_store(store)
+        for notification in self.filtered(lambda n: n.notification_type == "line" and n.failure_reason):
+            store.add(notification, {"failure_reason": notification.failure_reason})
