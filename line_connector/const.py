@@ -104,3 +104,15 @@ FAILURE_TYPES = [
     ("line_auth", "LINE: channel credentials refused"),
     ("line_error", "LINE could not be reached"),
 ]
+
+# Assignment of new LINE customers.
+ASSIGN_TARGETS = [
+    ("responsible", "Responsible users"),
+    ("users", "Chosen users"),
+    ("team", "A sales team"),
+    ("group", "A user group"),
+]
+ASSIGN_METHODS = [
+    ("round_robin", "Round robin"),
+    ("least_busy", "Least busy"),
+]

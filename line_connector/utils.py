@@ -1,9 +1,11 @@
 """Small pure helpers (no database access)."""
 
 import base64
+import difflib
 import hashlib
 import hmac
 import json
+import unicodedata
 
 
 def compute_signature(secret, body):
@@ -67,3 +69,46 @@ def split_text(text, limit):
         parts.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     return parts
+
+
+def next_in_turn(order, eligible, last):
+    """Round robin: the first of ``eligible`` after ``last`` in ``order`` (ids in ascending order),
+    going round. ``last`` need not be in ``order`` any more (someone left the rule)."""
+    eligible = set(eligible)
+    last = last or 0
+    for candidate in [i for i in order if i > last] + [i for i in order if i <= last]:
+        if candidate in eligible:
+            return candidate
+    return None
+
+
+def is_available(im_status):
+    """Whether Odoo's presence says a person can answer now.
+
+    ``im_status`` is 'online', 'away' or 'offline', and with Time Off installed also
+    'leave_online', 'leave_away', 'leave_offline' (more may come): read its meaning, not
+    one literal value.
+    """
+    status = im_status or ""
+    return "leave" not in status and status.endswith("online")
+
+
+def name_similarity(a, b):
+    """How alike two names are, 0..1, ignoring case, spaces and honorifics (様, さん)."""
+    def normalize(name):
+        name = unicodedata.normalize("NFKC", name or "").casefold()
+        for honorific in ("様", "さま", "さん", "殿"):
+            name = name.replace(honorific, "")
+        return "".join(name.split())
+
+    a, b = normalize(a), normalize(b)
+    if not a or not b:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def lang_code(line_language):
+    """LINE's language tag ('ja', 'zh-Hant', 'en') as an Odoo language code ('ja_JP', 'zh_TW', 'en_US')."""
+    mapping = {"ja": "ja_JP", "en": "en_US", "th": "th_TH", "zh-hant": "zh_TW", "zh-tw": "zh_TW",
+               "zh-hans": "zh_CN", "zh-cn": "zh_CN", "ko": "ko_KR", "id": "id_ID", "vi": "vi_VN"}
+    return mapping.get((line_language or "").lower(), (line_language or "").replace("-", "_"))

@@ -25,6 +25,16 @@ class DiscussChannel(models.Model):
     line_chat_id = fields.Char(
         "LINE Group ID", index="btree_not_null",
         help="The LINE group or room this conversation mirrors; empty for a one-to-one chat.")
+    line_company_id = fields.Many2one(
+        "res.company", "Company", index="btree_not_null",
+        help="The company this LINE conversation belongs to (for a shared channel: the channel's default).")
+    line_assignee_id = fields.Many2one("res.users", "Assigned To", index="btree_not_null", tracking=False)
+    line_team_id = fields.Many2one("crm.team", "Team")
+    line_unreplied = fields.Boolean(
+        "Unreplied", index=True, help="The last message is the customer's.")
+    line_last_customer_date = fields.Datetime("Customer Wrote")
+    line_is_linked = fields.Boolean("Linked", compute="_compute_line_is_linked", search="_search_line_is_linked")
+    line_read_message_id = fields.Many2one("mail.message", "Read up to", readonly=True, ondelete="set null")
     line_partner_id = fields.Many2one(related="line_identity_id.partner_id", string="Contact")
     line_friend_state = fields.Selection(related="line_identity_id.friend_state", string="Friend State")
 
@@ -68,7 +78,80 @@ class DiscussChannel(models.Model):
             raise LineIdentityRace(chat_id or identity.line_user_id) from error
         users = line_channel.responsible_user_ids
         conversation.add_members(partner_ids=users.partner_id.ids, post_joined_message=False)
+        conversation._line_route_new()
         return conversation, True
+
+    def _line_route_new(self):
+        """A new conversation reaches a person: its company, team and assignee, by the channel's rule."""
+        self.ensure_one()
+        line_channel, identity = self.line_channel_id, self.line_identity_id
+        shared = line_channel.scope == "shared"
+        vals = {
+            "line_company_id": (line_channel.default_company_id if shared else line_channel.company_id).id,
+            "line_team_id": line_channel.default_team_id.id if shared else False,
+        }
+        self.write(vals)
+        if shared and not line_channel.default_company_id:
+            return  # nobody but LINE managers: the channel form warns about it
+        if self.line_team_id:
+            self.add_members(partner_ids=self.line_team_id.member_ids.partner_id.ids, post_joined_message=False)
+        if identity and not self.line_chat_id:
+            salesperson = identity.partner_id.user_id
+            if salesperson and not salesperson.share and line_channel._is_available(salesperson):
+                assignee = salesperson
+            else:
+                assignee = line_channel._pick_assignee(identity)
+            if assignee:
+                self._line_assign(assignee, note=False)
+
+    def _line_assign(self, user, note=True):
+        """Make ``user`` the one who answers: member, notified, and (if the channel wants) an activity."""
+        self.ensure_one()
+        previous = self.line_assignee_id
+        # sudo: discuss.channel - assigning is allowed to whoever may see the conversation
+        self.sudo().with_context(line_assigning=True).line_assignee_id = user
+        self.add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
+        if note:
+            self._line_notify(_("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
+                              if previous else _("Assigned to %s.", user.name))
+        identity = self.line_identity_id
+        if self.line_channel_id.assign_activity and identity:
+            identity.sudo().activity_schedule(
+                "line_connector.mail_activity_type_reply_line", user_id=user.id,
+                note=_("%(name)s wrote on LINE (%(channel)s).", name=identity.name, channel=self.line_channel_id.name))
+
+    def write(self, vals):
+        if "line_assignee_id" in vals and not self.env.context.get("line_assigning"):
+            user = self.env["res.users"].browse(vals.pop("line_assignee_id"))
+            for conversation in self.filtered(lambda c: c.channel_type == "line" and c.line_assignee_id != user):
+                conversation._line_assign(user)
+            if not vals:
+                return True
+        return super().write(vals)
+
+    def action_open_discuss(self):
+        self.ensure_one()
+        return {"type": "ir.actions.client", "tag": "mail.action_discuss",
+                "params": {"active_id": f"discuss.channel_{self.id}"}}
+
+    def action_line_link(self):
+        self.ensure_one()
+        return self.line_identity_id.action_open_link_wizard()
+
+    def action_line_reassign(self, user_id):
+        """Hand the conversation to someone else (from the conversation or Discuss)."""
+        for conversation in self:
+            conversation._line_assign(self.env["res.users"].browse(user_id))
+        return True
+
+    @api.depends("line_identity_id.partner_id")
+    def _compute_line_is_linked(self):
+        for conversation in self:
+            conversation.line_is_linked = bool(conversation.line_identity_id.partner_id)
+
+    def _search_line_is_linked(self, operator, value):
+        linked = (operator == "=") == bool(value)
+        return [("line_identity_id.partner_id", "!=" if linked else "=", False)]
 
     def message_post(self, *, message_type="notification", **kwargs):
         if self.channel_type == "line" and message_type == "comment" and not self.env.context.get(CTX_INBOUND):
@@ -92,6 +175,9 @@ class DiscussChannel(models.Model):
                 and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
                     lambda user: not user.share)):
             self.env["line.message"]._enqueue(self, message)
+            if self.line_unreplied:
+                # sudo: discuss.channel - an operator answered
+                self.sudo().line_unreplied = False
         return result
 
     def _get_message_create_valid_field_names(self):
@@ -110,6 +196,8 @@ class DiscussChannel(models.Model):
         Posts from LINE carry the inbound flag, so that they are never sent back to LINE.
         """
         self.ensure_one()
+        # sudo: discuss.channel - tracking who spoke last is the integration's
+        self.sudo().write({"line_unreplied": True, "line_last_customer_date": fields.Datetime.now()})
         author = identity._author_values()
         conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)
         if "guest" in author:

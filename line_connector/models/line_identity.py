@@ -11,6 +11,7 @@ from odoo import models
 from odoo import tools
 
 from odoo.addons.line_connector import const
+from odoo.addons.line_connector import utils
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class LineIdentity(models.Model):
     """
 
     _name = "line.identity"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "LINE Identity"
     _order = "last_contact_date desc, id desc"
 
@@ -42,7 +44,8 @@ class LineIdentity(models.Model):
     first_contact_date = fields.Datetime(default=fields.Datetime.now)
     last_contact_date = fields.Datetime(default=fields.Datetime.now)
     profile_date = fields.Datetime("Profile Fetched")
-    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null", ondelete="set null")
+    partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null", ondelete="set null",
+                                 tracking=True)
     guest_id = fields.Many2one("mail.guest", "Guest", readonly=True, ondelete="set null")
     conversation_ids = fields.One2many("discuss.channel", "line_identity_id", "Conversations")
 
@@ -132,3 +135,88 @@ class LineIdentity(models.Model):
                 guest_vals["image_1920"] = vals["image_128"]
             self.guest_id.write(guest_vals)
         return True
+
+    # ------------------------------------------------------------------
+    # Assignment
+    # ------------------------------------------------------------------
+
+    def _previous_assignee(self):
+        """Who answered this customer before, on any conversation."""
+        self.ensure_one()
+        previous = self.env["discuss.channel"].search(
+            [("line_identity_id", "=", self.id), ("line_assignee_id", "!=", False)],
+            order="line_last_customer_date desc, id desc", limit=1)
+        return previous.line_assignee_id
+
+    # ------------------------------------------------------------------
+    # Linking to contacts
+    # ------------------------------------------------------------------
+
+    def _link_partner(self, partner):
+        """Say who this LINE user is: their past and future messages are the contact's."""
+        self.ensure_one()
+        previous = self.partner_id
+        if previous == partner:
+            return
+        self.partner_id = partner
+        self._reauthor_messages(previous)
+        for conversation in self.conversation_ids:
+            conversation._line_notify(
+                _("%(name)s is linked to the contact %(contact)s by %(user)s.",
+                  name=self.name, contact=partner.display_name, user=self.env.user.name) if partner else
+                _("%(name)s is no longer linked to %(contact)s (by %(user)s).",
+                  name=self.name, contact=previous.display_name, user=self.env.user.name))
+
+    def action_unlink_partner(self):
+        for identity in self:
+            identity._link_partner(self.env["res.partner"])
+
+    def _reauthor_messages(self, previous):
+        """The customer's messages in Discuss are authored by their contact, or by their guest."""
+        guest = self._get_guest()
+        # sudo: mail.message - re-authoring what the customer wrote, in conversations the user can see
+        messages = self.env["mail.message"].sudo().search([
+            ("model", "=", "discuss.channel"), ("line_message_id", "!=", False),
+            "|", ("author_guest_id", "=", guest.id),
+            "&", ("author_id", "=", previous.id or -1), ("res_id", "in", self.conversation_ids.ids),
+        ])
+        if self.partner_id:
+            messages.write({"author_id": self.partner_id.id, "author_guest_id": False})
+        else:
+            messages.write({"author_id": False, "author_guest_id": guest.id})
+        for conversation in self.conversation_ids:
+            conversation._bus_send_store(messages.filtered(lambda m, c=conversation: m.res_id == c.id))
+
+    def _create_partner_from_profile(self):
+        """A contact made of what LINE tells: name, picture, language."""
+        self.ensure_one()
+        lang = utils.lang_code(self.language)
+        installed = {code for code, _name in self.env["res.lang"].get_installed()}
+        partner = self.env["res.partner"].create({
+            "name": self.name,
+            "image_1920": self.image_128,
+            "lang": lang if lang in installed else False,
+            "comment": _("From LINE (%s)", self.provider_name),
+        })
+        self._link_partner(partner)
+        return partner
+
+    def _suggest_partners(self, limit=8):
+        """Contacts that may be this LINE user, most alike names first."""
+        self.ensure_one()
+        words = [w for w in (self.name or "").split() if len(w) > 1][:3] or [self.name]
+        domain = ["|"] * (len(words) - 1) + [("name", "ilike", w) for w in words]
+        candidates = self.env["res.partner"].search(domain, limit=100)
+        ranked = sorted(candidates, key=lambda p: -utils.name_similarity(p.name, self.name))
+        return self.env["res.partner"].browse([p.id for p in ranked[:limit]])
+
+    def action_open_link_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Link %s to a contact", self.name),
+            "res_model": "line.link.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_identity_id": self.id},
+        }

@@ -183,6 +183,8 @@ class LineMessage(models.Model):
         self.ensure_one()
         if not self._lock():
             return
+        # What LINE will fetch (attachment tokens) and the reply token's use are written first.
+        self.env.flush_all()
         try:
             result = self._send()
         except _ReplyUnconfirmed as unconfirmed:

@@ -1,0 +1,75 @@
+import logging
+import time
+
+from odoo import models
+
+from odoo.addons.line_connector import const
+from odoo.addons.line_connector.tools import line_api
+
+_logger = logging.getLogger(__name__)
+
+_loading_shown = {}  # discuss.channel id -> monotonic time LINE's loading indicator was last shown
+
+
+class DiscussChannelMember(models.Model):
+    _inherit = "discuss.channel.member"
+
+    def _notify_typing(self, is_typing):
+        super()._notify_typing(is_typing)
+        if is_typing:
+            for member in self._line_operator_members():
+                member.channel_id._line_show_loading()
+
+    def _mark_as_read(self, last_message_id, sync=False):
+        result = super()._mark_as_read(last_message_id, sync=sync)
+        for member in self._line_operator_members():
+            member.channel_id._line_mark_as_read(last_message_id)
+        return result
+
+    def _line_operator_members(self):
+        return self.filtered(lambda m: m.channel_id.channel_type == "line" and m.partner_id.user_ids
+                             and not m.partner_id.user_ids[0].share)
+
+
+class DiscussChannel(models.Model):
+    _inherit = "discuss.channel"
+
+    def _line_show_loading(self):
+        """Show LINE's "typing" animation to the customer while an operator types (at most every few
+        seconds: LINE shows it for LOADING_SECONDS, and limits this endpoint)."""
+        self.ensure_one()
+        if self.line_chat_id or self.line_identity_id.friend_state == "blocked":
+            return  # LINE shows it in one-to-one chats only
+        now = time.monotonic()
+        if now - _loading_shown.get(self.id, -3600) < const.LOADING_SECONDS / 2:
+            return
+        _loading_shown[self.id] = now
+        client = self.line_channel_id._line_client()
+        user_id = self.line_identity_id.line_user_id
+        self.env.cr.postcommit.add(lambda: _quietly(client.show_loading, user_id, const.LOADING_SECONDS))
+
+    def _line_mark_as_read(self, last_message_id):
+        """Tell LINE the customer's messages were read, when Chat is on (LINE shows "Read")."""
+        self.ensure_one()
+        if self.line_channel_id.chat_mode != const.CHAT_MODE_CHAT:
+            return
+        # sudo: mail.message - the read tokens are kept out of users' sight
+        message = self.env["mail.message"].sudo().search([
+            ("model", "=", "discuss.channel"), ("res_id", "=", self.id), ("id", "<=", last_message_id),
+            ("id", ">", self.line_read_message_id.id or 0), ("line_mark_as_read_token", "!=", False),
+        ], order="id desc", limit=1)
+        if not message:
+            return
+        # sudo: discuss.channel - remember what LINE was told, whoever read it
+        self.sudo().line_read_message_id = message
+        client = self.line_channel_id._line_client()
+        token = message.line_mark_as_read_token
+        self.env.cr.postcommit.add(lambda: _quietly(client.mark_as_read, token))
+
+
+def _quietly(call, *args):
+    """After the commit, outside the user's transaction: a failure here only costs the indicator."""
+    try:
+        call(*args)
+    except line_api.LineError as error:
+        _logger.info("LINE %s failed: %s", call.__name__, error)

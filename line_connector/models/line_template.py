@@ -1,0 +1,63 @@
+from markupsafe import Markup
+
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+
+
+class LineTemplate(models.Model):
+    """A message for LINE customers with placeholders, rendered per conversation.
+
+    Placeholders use Odoo's inline templates on the conversation (``object``):
+    ``{{ object.line_identity_id.name }}`` (the LINE name), ``{{ object.line_partner_id.name }}``
+    (the linked contact), ``{{ user.name }}`` (the operator), ``{{ user.company_id.name }}``.
+    """
+
+    _name = "line.template"
+    _inherit = ["mail.render.mixin"]
+    _description = "LINE Template"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char("Shortcut", required=True, help="Send it in a LINE conversation with /template <shortcut>.")
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    body = fields.Text(required=True, translate=True, render_engine="inline_template")
+    line_channel_ids = fields.Many2many(
+        "line.channel", string="LINE Channels", help="Leave empty to offer it on every channel.")
+
+    _sql_constraints = [("code_unique", "UNIQUE(code)", "Two LINE templates cannot share a shortcut.")]
+
+    @api.depends()
+    def _compute_render_model(self):
+        self.render_model = "discuss.channel"
+
+    def _render_for(self, conversation):
+        """The template's text for one conversation, with the current operator as ``user``."""
+        self.ensure_one()
+        return self._render_field("body", conversation.ids, compute_lang=False)[conversation.id]
+
+
+class DiscussChannel(models.Model):
+    _inherit = "discuss.channel"
+
+    def execute_command_line_template(self, body="", **kwargs):
+        """``/template <shortcut>``: render a LINE template for this customer and send it."""
+        self.ensure_one()
+        parts = (body or "").split(maxsplit=1)
+        code = parts[1].strip() if len(parts) > 1 else ""
+        templates = self.env["line.template"].search([
+            "|", ("line_channel_ids", "=", False), ("line_channel_ids", "in", self.line_channel_id.ids)])
+        template = templates.filtered(lambda t: t.code == code)[:1]
+        if not template:
+            listing = Markup("<br/>").join(Markup("<b>/template %s</b>: %s") % (t.code, t.name) for t in templates)
+            self.env.user._bus_send_transient_message(self, Markup("%s<br/>%s") % (
+                _("Unknown LINE template %r. Available:", code or "") if code else _("LINE templates:"),
+                listing or _("none yet (Discuss > Configuration > LINE Templates)")))
+            return
+        text = template._render_for(self)
+        if not text.strip():
+            raise UserError(_("LINE template %s renders empty text for this conversation.", template.name))
+        self.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")

@@ -1,0 +1,38 @@
+from odoo import _
+from odoo import fields
+from odoo import models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    line_identity_ids = fields.One2many("line.identity", "partner_id", "LINE Identities")
+    line_conversation_count = fields.Integer("LINE Conversations", compute="_compute_line_conversation_count")
+
+    def _compute_line_conversation_count(self):
+        counts = dict(self.env["discuss.channel"]._read_group(
+            [("channel_type", "=", "line"), ("line_identity_id.partner_id", "in", self.ids)],
+            ["line_identity_id"], ["__count"]))
+        for partner in self:
+            partner.line_conversation_count = sum(
+                count for identity, count in counts.items() if identity.partner_id == partner)
+
+    def _line_conversations(self):
+        return self.env["discuss.channel"].search([
+            ("channel_type", "=", "line"), ("line_identity_id.partner_id", "in", self.ids)])
+
+    def action_view_line_history(self):
+        """Everything this contact and the company said on LINE, oldest first."""
+        self.ensure_one()
+        conversations = self._line_conversations()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("LINE history of %s", self.display_name),
+            "res_model": "mail.message",
+            "view_mode": "list,form",
+            "views": [(self.env.ref("line_connector.mail_message_view_list_line_history").id, "list"),
+                      (False, "form")],
+            "domain": [("model", "=", "discuss.channel"), ("res_id", "in", conversations.ids),
+                       ("message_type", "in", ("comment", "notification"))],
+            "context": {"create": False},
+        }

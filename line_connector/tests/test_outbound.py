@@ -1,0 +1,249 @@
+import base64
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import LineHttpCase
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(LineHttpCase):
+    """What an operator posts in a LINE conversation reaches the customer once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.line_channel.responsible_user_ids = cls.operator
+        cls.channel_id = cls.emu_channel["channel_id"]
+        cls.emu.update_channel(cls.channel_id, webhook_url=cls.line_channel.webhook_url)
+
+    def setUp(self):
+        super().setUp()
+        self.emu.clear_faults()
+        self.customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako")
+        self.emu.follow(self.channel_id, self.customer["user_id"])
+        self.emu.send_text(self.channel_id, self.customer["user_id"], "Do you have this in blue?")
+        self.env["line.event"]._cron_process_events()
+        self.conversation = self.env["discuss.channel"].search([
+            ("line_identity_id.line_user_id", "=", self.customer["user_id"])])
+
+    # -- helpers ------------------------------------------------------------------
+
+    def post(self, body="", **kwargs):
+        return self.conversation.with_user(self.operator).message_post(
+            body=body, message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
+
+    def send(self):
+        self.env["line.message"]._cron_send()
+
+    def ledger(self, message):
+        return self.env["line.message"].search([("mail_message_id", "=", message.id)]).sorted("id")
+
+    def received(self):
+        return [s for s in self.emu.sent(user_id=self.customer["user_id"]) if s["delivered"]]
+
+    def expire_reply_tokens(self):
+        self.env["line.event"].search([]).write({"reply_token_used": True})
+
+    def retry_now(self, ledger):
+        ledger.write({"next_attempt": fields.Datetime.now() - timedelta(seconds=1)})
+
+    # -- reply or push ----------------------------------------------------------------
+
+    def test_answer_within_a_minute_is_a_free_reply(self):
+        message = self.post("Yes, we do!")
+        self.assertEqual(self.ledger(message).state, "queued", "the operator does not wait on LINE")
+        self.send()
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.method), ("sent", "reply"))
+        [sent] = self.received()
+        self.assertEqual(sent["kind"], "reply")
+        self.assertEqual(sent["messages"], [{"type": "text", "text": "Yes, we do!"}])
+        self.assertEqual(message.notification_ids.notification_status, "sent")
+
+    def test_later_answer_is_a_push_with_a_retry_key(self):
+        self.expire_reply_tokens()
+        message = self.post("Here is the blue one.")
+        self.send()
+        ledger = self.ledger(message)
+        [sent] = self.received()
+        self.assertEqual((ledger.method, sent["kind"]), ("push", "push"))
+        self.assertEqual(sent["retry_key"], ledger.retry_key)
+        self.assertTrue(ledger.request_id and ledger.sent_message_ids)
+
+    def test_inbound_messages_are_never_sent_back(self):
+        self.send()
+        self.assertEqual(self.received(), [])
+        self.assertFalse(self.env["line.message"].search([("conversation_id", "=", self.conversation.id)]))
+
+    # -- exactly once under failures ------------------------------------------------
+
+    def test_server_errors_are_retried_with_the_same_key_and_delivered_once(self):
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "500", count=2)
+        message = self.post("Retry me")
+        ledger = self.ledger(message)
+        for _attempt in range(3):
+            self.retry_now(ledger)
+            self.send()
+        self.assertEqual((ledger.state, ledger.attempts), ("sent", 3))
+        self.assertEqual(len(self.received()), 1)
+
+    def test_timeout_after_delivery_is_not_sent_twice(self):
+        self.expire_reply_tokens()
+        # LINE accepts the push but the answer never arrives: the retry gets 409, i.e. success.
+        self.emu.set_fault("push", "delay", count=1, delay=12)
+        message = self.post("Once only")
+        ledger = self.ledger(message)
+        self.send()
+        self.assertEqual(ledger.state, "queued")
+        self.retry_now(ledger)
+        self.send()
+        self.assertEqual(ledger.state, "sent")
+        self.assertEqual(len(self.received()), 1)
+
+    def test_rate_limited_push_is_retried(self):
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "429", count=1)
+        message = self.post("Busy?")
+        ledger = self.ledger(message)
+        self.send()
+        self.retry_now(ledger)
+        self.send()
+        self.assertEqual(ledger.state, "sent")
+        self.assertEqual(len(self.received()), 1)
+
+    def test_refusal_marks_the_message_failed_with_lines_reason_and_resend_works(self):
+        self.expire_reply_tokens()
+        self.line_channel.api_url = self.emulator.base_url  # unchanged: LINE refuses for another reason
+        self.emu.update_channel(self.channel_id, quota=0)
+        message = self.post("Over quota")
+        self.send()
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_quota"))
+        notification = message.notification_ids
+        self.assertEqual(notification.notification_status, "exception")
+        self.assertIn("quota is spent", notification.failure_reason)
+        self.assertEqual(self.received(), [])
+        # The quota grows again (a new month, a new plan): Resend, with the same retry key.
+        self.emu.update_channel(self.channel_id, quota=1000)
+        key = ledger.retry_key
+        self.assertTrue(self.conversation.with_user(self.operator).line_resend_message(message.id))
+        self.send()
+        self.assertEqual((ledger.state, ledger.retry_key), ("sent", key))
+        self.assertEqual(notification.notification_status, "sent")
+        self.assertEqual(len(self.received()), 1)
+
+    # -- refused before asking LINE ---------------------------------------------------
+
+    def test_blocked_customer_fails_at_once(self):
+        self.emu.unfollow(self.channel_id, self.customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        message = self.post("Are you there?")
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_blocked"))
+        self.assertIn("blocked the account", message.notification_ids.failure_reason)
+        self.send()
+        self.assertEqual(self.received(), [])
+
+    def test_spent_quota_known_fails_at_once_unless_a_reply_is_free(self):
+        self.line_channel.write({"quota_type": "limited", "quota_limit": 10, "quota_used": 10})
+        free = self.post("Reply tokens are free")
+        self.assertEqual(self.ledger(free).state, "queued")
+        self.expire_reply_tokens()
+        counted = self.post("This one would be counted")
+        self.assertEqual((self.ledger(counted).state, self.ledger(counted).failure_type), ("failed", "line_quota"))
+
+    def test_customer_of_another_provider(self):
+        self.line_channel.provider_name = "new-provider"
+        message = self.post("Hello?")
+        self.assertEqual(self.ledger(message).failure_type, "line_provider")
+
+    def test_reply_window(self):
+        self.line_channel.reply_window_days = 3
+        self.conversation.line_identity_id.last_contact_date = fields.Datetime.now() - timedelta(days=4)
+        with self.assertRaisesRegex(UserError, "more than 3 days ago"):
+            self.post("Too late")
+        self.conversation.line_identity_id.last_contact_date = fields.Datetime.now()
+        self.assertTrue(self.post("In time"))
+
+    # -- content ------------------------------------------------------------------------
+
+    def test_long_text_is_split_on_word_boundaries(self):
+        words = " ".join(f"word{i}" for i in range(1500))  # ~ 10,000 characters
+        message = self.post(words)
+        self.send()
+        [sent] = self.received()
+        texts = [m["text"] for m in sent["messages"]]
+        self.assertGreater(len(texts), 1)
+        self.assertTrue(all(len(t) <= 5000 for t in texts))
+        self.assertEqual(" ".join(texts), words)
+        self.assertEqual(self.ledger(message).state, "sent")
+
+    def test_more_than_five_objects_go_in_order_in_several_requests(self):
+        attachments = self.env["ir.attachment"].create([
+            {"name": f"p{i}.png", "raw": PNG, "mimetype": "image/png", "res_model": "discuss.channel",
+             "res_id": self.conversation.id} for i in range(6)])
+        message = self.post("Six pictures", attachment_ids=attachments.ids)
+        self.send()
+        ledgers = self.ledger(message)
+        self.assertEqual(len(ledgers), 2)
+        self.assertEqual(len(set(ledgers.mapped("retry_key"))), 2)
+        sent = self.received()
+        self.assertEqual([len(s["messages"]) for s in sent], [5, 2])
+        self.assertEqual(sent[0]["messages"][0], {"type": "text", "text": "Six pictures"})
+
+    def test_image_goes_as_an_image_line_can_fetch(self):
+        attachment = self.env["ir.attachment"].create({
+            "name": "blue.png", "raw": PNG, "mimetype": "image/png", "res_model": "discuss.channel",
+            "res_id": self.conversation.id})
+        self.post("", attachment_ids=attachment.ids)
+        self.send()
+        [sent] = self.received()
+        [image] = [m for m in sent["messages"] if m["type"] == "image"]
+        self.assertIn("access_token=", image["originalContentUrl"])
+        fetched = {f["url"]: f for f in sent["media_fetches"]}
+        self.assertEqual(fetched[image["originalContentUrl"]]["status"], 200)
+        self.assertEqual(fetched[image["previewImageUrl"]]["status"], 200)
+
+    def test_pdf_goes_as_a_link(self):
+        attachment = self.env["ir.attachment"].create({
+            "name": "quote.pdf", "raw": b"%PDF-1.4 quote", "mimetype": "application/pdf",
+            "res_model": "discuss.channel", "res_id": self.conversation.id})
+        self.post("Your quote", attachment_ids=attachment.ids)
+        self.send()
+        [sent] = self.received()
+        [text] = sent["messages"]
+        self.assertIn("quote.pdf: http", text["text"])
+        url = text["text"].split("quote.pdf: ")[1]
+        self.assertEqual(self.url_open(url.replace(self.base_url(), "")).content, b"%PDF-1.4 quote")
+
+    # -- templates, loading indicator, read marks ------------------------------------
+
+    def test_template_renders_placeholders_per_customer(self):
+        self.env["line.template"].create({
+            "name": "Thanks", "code": "thanks",
+            "body": "{{ object.line_identity_id.name }}様、{{ user.name }}です。ありがとうございます。"})
+        self.conversation.with_user(self.operator).execute_command_line_template(body="/template thanks")
+        self.send()
+        [sent] = self.received()
+        self.assertEqual(sent["messages"][0]["text"], f"Hanako様、{self.operator.name}です。ありがとうございます。")
+
+    def test_typing_shows_lines_loading_indicator(self):
+        member = self.conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.operator.partner_id)
+        member.with_user(self.operator)._notify_typing(True)
+        self.env.cr.postcommit.run()
+        calls = self.emu.calls(endpoint="loading")
+        self.assertEqual([c["body"]["chatId"] for c in calls], [self.customer["user_id"]])
+
+    def test_reading_marks_the_customers_messages_read_when_chat_is_on(self):
+        self.line_channel.chat_mode = "chat"
+        member = self.conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.operator.partner_id)
+        member.with_user(self.operator)._mark_as_read(self.conversation.message_ids[0].id)
+        self.env.cr.postcommit.run()
+        self.assertEqual(len(self.emu.calls(endpoint="markAsRead")), 1)
