@@ -7,6 +7,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2.errors import SerializationFailure
 
 from odoo import _
 from odoo import api
@@ -174,8 +175,9 @@ class LineEvent(models.Model):
             self.write({"next_attempt": now + timedelta(seconds=const.CONTENT_NOT_READY_DELAY)})
         except LineEventDeferred:
             self.write({"next_attempt": now + timedelta(seconds=1)})
-        except LineIdentityRace:
-            # Another transaction created the same identity/conversation: it is visible next time.
+        except (LineIdentityRace, SerializationFailure):
+            # Another transaction created the same identity/conversation, or moved the same
+            # assignment pointer: its work is visible to the next transaction.
             self.write({"next_attempt": now})
         except Exception as error:
             self._record_failure(error)

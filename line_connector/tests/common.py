@@ -54,6 +54,26 @@ class LineCommon:
         return channel, emu_channel
 
 
+    # -- customers writing (events stored as the webhook stores them, then processed) --
+
+    def new_customer(self, name, provider_id="provider-osaka"):
+        return self.emu.create_user(provider_id=provider_id, display_name=name)
+
+    def receive(self, customer, text="hello", channel=None, emu_channel=None, **extra):
+        """``customer`` writes ``text``; the event is stored and processed: returns the conversation."""
+        channel = channel or self.line_channel
+        emu_channel = emu_channel or self.emu_channel
+        event = self.emu.build_event(emu_channel["channel_id"], customer["user_id"], "text", text=text, **extra)
+        self.env["line.event"]._store(channel, [event])
+        self.env["line.event"]._cron_process_events()
+        return self.conversation_of(customer, channel)
+
+    def conversation_of(self, customer, channel=None):
+        return self.env["discuss.channel"].search([
+            ("line_identity_id.line_user_id", "=", customer["user_id"]),
+            ("line_channel_id", "=", (channel or self.line_channel).id)])
+
+
 class LineTransactionCase(LineCommon, TransactionCase):
     pass
 

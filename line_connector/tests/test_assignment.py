@@ -1,0 +1,148 @@
+import threading
+from collections import Counter
+
+from odoo import SUPERUSER_ID
+from odoo import api
+from odoo.service.model import retrying
+from odoo.tests import new_test_user
+from odoo.tests import tagged
+
+from .common import LineTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestAssignment(LineTransactionCase):
+    """Every new LINE customer reaches one person, by the channel's rule."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agents = [new_test_user(cls.env, f"agent{i}", groups="base.group_user,line_connector.group_line_operator")
+                      for i in range(3)]
+        cls.agent_ids = [a.id for a in cls.agents]
+        cls.line_channel.write({"assign_target": "users", "assign_user_ids": [(6, 0, cls.agent_ids)]})
+
+    def assignees(self, customers):
+        return [self.conversation_of(c).line_assignee_id for c in customers]
+
+    def test_round_robin_9_over_3_is_3_3_3_in_order(self):
+        customers = [self.new_customer(f"Customer {i}") for i in range(9)]
+        for customer in customers:
+            self.receive(customer)
+        assigned = self.assignees(customers)
+        self.assertEqual([u.id for u in assigned], self.agent_ids * 3)
+        self.assertEqual(Counter(u.id for u in assigned), dict.fromkeys(self.agent_ids, 3))
+
+    def test_assignee_is_member_and_notified(self):
+        customer = self.new_customer("Hanako")
+        conversation = self.receive(customer, "hi")
+        agent = conversation.line_assignee_id
+        member = conversation.channel_member_ids.filtered(lambda m: m.partner_id == agent.partner_id)
+        self.assertTrue(member)
+        self.assertEqual(member.message_unread_counter, 1)
+
+    def test_activity_when_the_channel_wants_one(self):
+        self.line_channel.assign_activity = True
+        conversation = self.receive(self.new_customer("Hanako"))
+        activity = conversation.line_identity_id.activity_ids
+        self.assertEqual(activity.activity_type_id, self.env.ref("line_connector.mail_activity_type_reply_line"))
+        self.assertEqual(activity.user_id, conversation.line_assignee_id)
+
+    def test_unavailable_people_are_skipped_then_fallback(self):
+        self.line_channel.assign_only_available = True
+        self.env["bus.presence"].create([{"user_id": self.agents[1].id, "status": "online"}])
+        conversation = self.receive(self.new_customer("A"))
+        self.assertEqual(conversation.line_assignee_id, self.agents[1])
+        self.env["bus.presence"].search([("user_id", "=", self.agents[1].id)]).status = "offline"
+        self.agents[1].invalidate_recordset(["im_status"])
+        fallback = new_test_user(self.env, "fallback", groups="base.group_user")
+        self.line_channel.assign_fallback_user_id = fallback
+        self.assertEqual(self.receive(self.new_customer("B")).line_assignee_id, fallback)
+
+    def test_cap_of_open_conversations(self):
+        self.line_channel.assign_max_open = 1
+        first = [self.receive(self.new_customer(f"C{i}")) for i in range(3)]
+        self.assertEqual(sorted(c.line_assignee_id.id for c in first), self.agent_ids)
+        self.assertFalse(self.receive(self.new_customer("C4")).line_assignee_id, "everyone is at the cap")
+        first[0].with_user(first[0].line_assignee_id).message_post(
+            body="answered", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertEqual(self.receive(self.new_customer("C5")).line_assignee_id, first[0].line_assignee_id)
+
+    def test_least_busy(self):
+        self.line_channel.assign_method = "least_busy"
+        for i in range(3):
+            self.receive(self.new_customer(f"L{i}"))
+        busy = self.conversation_of(self.new_customer("x")) or self.env["discuss.channel"]
+        self.assertFalse(busy)
+        conversations = self.env["discuss.channel"].search([("line_channel_id", "=", self.line_channel.id)])
+        replied = conversations[0]
+        replied.with_user(replied.line_assignee_id).message_post(
+            body="done", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertEqual(self.receive(self.new_customer("L3")).line_assignee_id, replied.line_assignee_id)
+
+    def test_team_and_group_targets(self):
+        team = self.env["crm.team"].create({"name": "LINE desk", "member_ids": [(6, 0, self.agent_ids[1:])]})
+        self.line_channel.write({"assign_target": "team", "assign_team_id": team.id})
+        got = {self.receive(self.new_customer(f"T{i}")).line_assignee_id.id for i in range(2)}
+        self.assertEqual(got, set(self.agent_ids[1:]))
+        group = self.env["res.groups"].create({"name": "LINE night shift", "users": [(6, 0, self.agent_ids[:1])]})
+        self.line_channel.write({"assign_target": "group", "assign_group_id": group.id})
+        self.assertEqual(self.receive(self.new_customer("G")).line_assignee_id.id, self.agent_ids[0])
+
+    def test_returning_customer_gets_previous_assignee(self):
+        customer = self.new_customer("Regular")
+        first = self.receive(customer)
+        other, emu_other = self._make_channel("Osaka Store 2", provider_id="provider-osaka",
+                                              assign_target="users", assign_user_ids=[(6, 0, self.agent_ids)])
+        second = self.receive(customer, channel=other, emu_channel=emu_other)
+        self.assertEqual(second.line_assignee_id, first.line_assignee_id)
+
+    def test_changing_rules_reassigns_only_when_asked(self):
+        conversation = self.receive(self.new_customer("Waiting"))
+        before = conversation.line_assignee_id
+        newcomer = new_test_user(self.env, "newcomer", groups="base.group_user")
+        self.line_channel.write({"assign_user_ids": [(6, 0, newcomer.ids)]})
+        self.assertEqual(conversation.line_assignee_id, before)
+        self.line_channel.action_reassign_open_conversations()
+        self.assertEqual(conversation.line_assignee_id, newcomer)
+        self.assertIn("Assigned to newcomer", conversation.message_ids[0].body)
+
+    def test_manual_reassign(self):
+        conversation = self.receive(self.new_customer("Moving"))
+        target = self.agents[2] if conversation.line_assignee_id != self.agents[2] else self.agents[0]
+        conversation.with_user(self.manager).line_assignee_id = target
+        self.assertEqual(conversation.line_assignee_id, target)
+        self.assertIn(target.partner_id, conversation.channel_member_ids.partner_id)
+
+    def test_concurrent_newcomers_never_share_or_skip_a_turn(self):
+        """Two transactions pick at the same moment, on committed data, as two workers would."""
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            users = env["res.users"].create([{"name": f"Race {i}", "login": f"race{i}"} for i in range(3)])
+            channel = env["line.channel"].create({
+                "name": "Race", "line_channel_id": "race", "channel_secret": "s", "assign_target": "users",
+                "assign_user_ids": [(6, 0, users.ids)], "responsible_user_ids": [(6, 0, users.ids)]})
+            cr.commit()
+        try:
+            barrier, picks = threading.Barrier(2), []
+
+            def pick():
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait(10)
+                    picks.append(retrying(lambda: env["line.channel"].browse(channel.id)._pick_assignee().id, env))
+                    cr.commit()
+
+            threads = [threading.Thread(target=pick) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            self.assertEqual(sorted(picks), users.ids[:2], "two turns, in order, none shared or skipped")
+        finally:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["line.channel"].browse(channel.id).unlink()
+                env["res.users"].browse(users.ids).unlink()
+                cr.commit()

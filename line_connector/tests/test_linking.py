@@ -1,0 +1,99 @@
+from odoo.tests import Form
+from odoo.tests import tagged
+
+from .common import LineTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestLinking(LineTransactionCase):
+    """An operator says who a LINE customer is; the contact then holds their LINE history."""
+
+    def setUp(self):
+        super().setUp()
+        self.hanako = self.new_customer("山田 花子")
+        self.conversation = self.receive(self.hanako, "はじめまして")
+        self.receive(self.hanako, "見積もりをお願いします")
+        self.identity = self.conversation.line_identity_id
+
+    def customer_messages(self):
+        return self.conversation.message_ids.filtered(lambda m: m.line_message_id)
+
+    def link_with_wizard(self, **values):
+        wizard = Form(self.env["line.link.wizard"].with_user(self.operator).with_context(
+            default_identity_id=self.identity.id))
+        for field, value in values.items():
+            setattr(wizard, field, value)
+        wizard.save().action_link()
+
+    def test_unlinked_conversation_says_so(self):
+        self.assertFalse(self.conversation.line_is_linked)
+        self.assertEqual(set(self.customer_messages().mapped("author_guest_id")), {self.identity.guest_id})
+
+    def test_link_existing_contact_reauthors_past_and_future_messages(self):
+        partner = self.env["res.partner"].create({"name": "Hanako Yamada", "email": "hanako@example.jp"})
+        self.link_with_wizard(mode="existing", partner_id=partner)
+        self.assertTrue(self.conversation.line_is_linked)
+        self.assertEqual(self.customer_messages().author_id, partner)
+        self.assertFalse(self.customer_messages().author_guest_id)
+        self.receive(self.hanako, "ありがとう")
+        self.assertEqual(self.customer_messages().author_id, partner)
+        self.assertIn("is linked to the contact Hanako Yamada", self.conversation.message_ids[-0].body)
+
+    def test_suggestions_ranked_by_name_similarity(self):
+        best = self.env["res.partner"].create({"name": "山田 花子"})
+        self.env["res.partner"].create({"name": "山田 太郎"})
+        suggestions = self.identity._suggest_partners()
+        self.assertEqual(suggestions[:1], best)
+        wizard = self.env["line.link.wizard"].create({"identity_id": self.identity.id})
+        self.assertEqual(wizard.partner_id, best, "a near-identical name is proposed")
+
+    def test_create_contact_from_profile(self):
+        self.link_with_wizard(mode="new")
+        partner = self.identity.partner_id
+        self.assertEqual(partner.name, "山田 花子")
+        self.assertTrue(partner.image_1920)
+        self.assertEqual(self.customer_messages().author_id, partner)
+
+    def test_unlink_and_relink_are_logged(self):
+        first = self.env["res.partner"].create({"name": "First"})
+        second = self.env["res.partner"].create({"name": "Second"})
+        self.identity._link_partner(first)
+        self.identity.action_unlink_partner()
+        self.assertEqual(set(self.customer_messages().mapped("author_guest_id")), {self.identity.guest_id})
+        self.identity._link_partner(second)
+        self.assertEqual(self.customer_messages().author_id, second)
+        notes = " ".join(self.conversation.message_ids.mapped("body"))
+        self.assertIn("no longer linked to First", notes)
+        self.assertIn("linked to the contact Second", notes)
+        self.assertTrue(self.identity.message_ids.tracking_value_ids, "the identity's chatter tracks the contact")
+
+    def test_contact_shows_line_history_in_time_order(self):
+        partner = self.env["res.partner"].create({"name": "Hanako"})
+        self.identity._link_partner(partner)
+        self.assertEqual(partner.line_conversation_count, 1)
+        action = partner.action_view_line_history()
+        messages = self.env["mail.message"].search(action["domain"], order="date asc, id asc")
+        bodies = [m.body for m in messages if m.line_message_id]
+        self.assertIn("はじめまして", bodies[0])
+        self.assertIn("見積もり", bodies[1])
+
+    def test_merging_contacts_keeps_line_identities(self):
+        duplicate = self.env["res.partner"].create({"name": "Hanako (dup)"})
+        keeper = self.env["res.partner"].create({"name": "Hanako Yamada"})
+        self.identity._link_partner(duplicate)
+        other_customer = self.new_customer("Hanako's second phone")
+        other_identity = self.receive(other_customer).line_identity_id
+        other_identity._link_partner(keeper)
+        wizard = self.env["base.partner.merge.automatic.wizard"].create({})
+        wizard._merge((duplicate | keeper).ids, keeper)
+        self.assertFalse(duplicate.exists())
+        self.assertEqual((self.identity | other_identity).partner_id, keeper)
+        self.assertEqual(keeper.line_conversation_count, 2)
+
+    def test_move_identity_to_another_contact(self):
+        first = self.env["res.partner"].create({"name": "Wrong Hanako"})
+        right = self.env["res.partner"].create({"name": "Right Hanako"})
+        self.identity._link_partner(first)
+        self.link_with_wizard(mode="existing", partner_id=right)
+        self.assertEqual(self.identity.partner_id, right)
+        self.assertEqual(self.customer_messages().author_id, right)

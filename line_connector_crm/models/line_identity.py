@@ -1,0 +1,30 @@
+from odoo import _
+from odoo import fields
+from odoo import models
+
+
+class LineIdentity(models.Model):
+    _inherit = "line.identity"
+
+    lead_ids = fields.One2many("crm.lead", "line_identity_id", "Leads")
+
+    def _create_lead(self):
+        """A lead for this LINE customer, with what LINE tells about them."""
+        self.ensure_one()
+        lead = self.env["crm.lead"].create({
+            "name": _("LINE: %s", self.name),
+            "contact_name": self.name,
+            "partner_id": self.partner_id.id,
+            "line_identity_id": self.id,
+            "description": _("From LINE (%s)", self.provider_name),
+        })
+        for conversation in self.conversation_ids:
+            conversation._line_notify(_("Lead %(lead)s created by %(user)s.", lead=lead.name, user=self.env.user.name))
+        return lead
+
+    def _link_lead(self, lead):
+        self.ensure_one()
+        lead.line_identity_id = self
+        for conversation in self.conversation_ids:
+            conversation._line_notify(
+                _("Linked to lead %(lead)s by %(user)s.", lead=lead.name, user=self.env.user.name))

@@ -1,0 +1,1 @@
+from . import line_link_wizard
