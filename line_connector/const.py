@@ -93,6 +93,7 @@ LOADING_SECONDS = 20
 IMAGE_MIMETYPES = ("image/jpeg", "image/png")
 VIDEO_MIMETYPES = ("video/mp4",)
 PREVIEW_SIZE = 240    # px: LINE wants a preview image of at most 1 MB
+VIDEO_PREVIEW_PATH = "/line_connector/static/img/video_preview.png"
 
 # Failure types shown on a message in Discuss (mail.notification.failure_type).
 FAILURE_TYPES = [

@@ -5,6 +5,7 @@ from . import line_channel_assignment
 from . import line_event
 from . import line_identity
 from . import line_message
+from . import line_sticker
 from . import line_template
 from . import mail_message
 from . import mail_notification

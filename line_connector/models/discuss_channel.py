@@ -182,7 +182,7 @@ class DiscussChannel(models.Model):
 
     def _get_message_create_valid_field_names(self):
         return super()._get_message_create_valid_field_names() | {
-            "line_message_id", "line_mark_as_read_token", "line_event_timestamp"}
+            "line_message_id", "line_mark_as_read_token", "line_event_timestamp", "line_sticker"}
 
     def _line_add_guest(self, guest):
         """Make the customer's guest a member, so that their messages are theirs in Discuss."""

@@ -123,6 +123,9 @@ class LineMessage(models.Model):
     def _prepare_line_messages(self, message):
         """LINE message objects for a Discuss message: text (split under LINE's limit), images
         as images, other files as links (bots cannot send files)."""
+        if message.line_sticker:
+            package_id, sticker_id = message.line_sticker.split(":")
+            return [{"type": "sticker", "packageId": package_id, "stickerId": sticker_id}]
         objects = []
         text = html2plaintext(message.body or "").strip()
         links = []
@@ -155,6 +158,14 @@ class LineMessage(models.Model):
                 "originalContentUrl": self._attachment_url(attachment),
                 "previewImageUrl": self._attachment_url(attachment, size=const.PREVIEW_SIZE),
             }
+        if attachment.mimetype in const.VIDEO_MIMETYPES:
+            # LINE shows a preview image before the video plays; Odoo has no frame of it to offer.
+            return {
+                "type": "video",
+                "originalContentUrl": self._attachment_url(attachment),
+                "previewImageUrl": f"{attachment.get_base_url()}{const.VIDEO_PREVIEW_PATH}",
+            }
+        # Audio needs its duration, which Odoo does not know: it goes as a link, like files.
         return None
 
     # ------------------------------------------------------------------

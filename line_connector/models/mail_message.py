@@ -7,6 +7,8 @@ class MailMessage(models.Model):
 
     line_message_id = fields.Char("LINE Message ID", index="btree_not_null", readonly=True, copy=False)
     line_mark_as_read_token = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    line_sticker = fields.Char(
+        "LINE Sticker", readonly=True, copy=False, help="package:sticker, when sent as a sticker.")
     line_event_timestamp = fields.Float(
         "LINE Timestamp (ms)", digits=(16, 0), readonly=True, copy=False,
         help="When LINE says the message was sent or last edited.")

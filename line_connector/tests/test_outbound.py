@@ -223,6 +223,14 @@ class TestOutbound(LineHttpCase):
         url = text["text"].split("quote.pdf: ")[1]
         self.assertEqual(self.url_open(url.replace(self.base_url(), "")).content, b"%PDF-1.4 quote")
 
+    def test_sticker_from_the_picker(self):
+        sticker = self.env.ref("line_connector.sticker_446_1988")
+        sticker.with_user(self.operator).with_context(line_conversation_id=self.conversation.id).action_send()
+        self.assertIn("sticker/1988/", self.conversation.message_ids[0].body)
+        self.send()
+        [sent] = self.received()
+        self.assertEqual(sent["messages"], [{"type": "sticker", "packageId": "446", "stickerId": "1988"}])
+
     # -- templates, loading indicator, read marks ------------------------------------
 
     def test_template_renders_placeholders_per_customer(self):

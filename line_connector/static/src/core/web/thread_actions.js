@@ -23,3 +23,18 @@ threadActionsRegistry.add("line-customer", {
     sequence: 5,
     sequenceGroup: 5,
 });
+
+threadActionsRegistry.add("line-sticker", {
+    condition(component) {
+        return component.thread?.channel_type === "line";
+    },
+    icon: "fa fa-fw fa-smile-o",
+    name: _t("Send a LINE sticker"),
+    open(component) {
+        component.env.services.action.doAction("line_connector.line_sticker_action_picker", {
+            additionalContext: { line_conversation_id: component.thread.id },
+        });
+    },
+    sequence: 6,
+    sequenceGroup: 5,
+});
