@@ -34,6 +34,9 @@
         "web.assets_backend": [
             "line_connector/static/src/core/**/*",
         ],
+        "web.assets_tests": [
+            "line_connector/static/tests/tours/**/*",
+        ],
     },
     "application": True,
     "installable": True,

@@ -55,6 +55,7 @@ EVENT_MAX_ATTEMPTS = 5
 EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
 EVENT_RETRY_DELAYS = [5, 30, 120, 600]   # seconds before attempts 2, 3, 4, 5
 CONTENT_NOT_READY_DELAY = 3       # seconds between polls while LINE transcodes a video/audio
+CONTENT_READY_TIMEOUT = 600       # seconds after which a content still not ready counts as a failure
 IMAGE_SET_WAIT = 30               # seconds to wait for the rest of an image set before posting it
 PROFILE_REFRESH_HOURS = 24
 

@@ -27,6 +27,9 @@ _logger = logging.getLogger(__name__)
 class LineContentNotReady(Exception):
     """LINE is still preparing the content (202): try the event again in a moment."""
 
+    def __str__(self):
+        return f"LINE has not finished preparing the content of message {self.args[0]}"
+
 
 class LineEventDeferred(Exception):
     """The event waits for others (the rest of an image set): try again in a moment."""
@@ -171,8 +174,11 @@ class LineEvent(models.Model):
                 self._process()
                 self.write({"state": "done", "error": False, "attempts": self.attempts + 1,
                             "next_attempt": False})
-        except LineContentNotReady:
-            self.write({"next_attempt": now + timedelta(seconds=const.CONTENT_NOT_READY_DELAY)})
+        except LineContentNotReady as not_ready:
+            if (now - self.create_date).total_seconds() > const.CONTENT_READY_TIMEOUT:
+                self._record_failure(not_ready)
+            else:
+                self.write({"next_attempt": now + timedelta(seconds=const.CONTENT_NOT_READY_DELAY)})
         except LineEventDeferred:
             self.write({"next_attempt": now + timedelta(seconds=1)})
         except (LineIdentityRace, SerializationFailure):

@@ -255,3 +255,20 @@ class TestOutbound(LineHttpCase):
         member.with_user(self.operator)._mark_as_read(self.conversation.message_ids[0].id)
         self.env.cr.postcommit.run()
         self.assertEqual(len(self.emu.calls(endpoint="markAsRead")), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestDiscussUi(LineHttpCase):
+    """In a real browser: the LINE section of Discuss, and an answer that reaches LINE."""
+
+    def test_operator_answers_from_the_line_section(self):
+        channel_id = self.emu_channel["channel_id"]
+        self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
+        self.line_channel.responsible_user_ids = self.operator
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Tour")
+        self.emu.send_text(channel_id, customer["user_id"], "Is the shop open today?")
+        self.env["line.event"]._cron_process_events()
+        self.start_tour("/odoo/discuss", "line_connector_discuss", login="line_operator")
+        self.env["line.message"]._cron_send()
+        texts = [m["text"] for s in self.emu.sent(user_id=customer["user_id"]) for m in s["messages"]]
+        self.assertEqual(texts, ["Yes, until 8 pm!"])

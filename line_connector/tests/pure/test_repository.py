@@ -34,3 +34,10 @@ def test_japanese_translation_is_complete(addon):
     placeholder = re.compile(r"%\(\w+\)s|%s")
     for msgid, msgstr in translated.items():
         assert sorted(placeholder.findall(msgid)) == sorted(placeholder.findall(msgstr)), msgid
+
+
+@pytest.mark.parametrize("addon", ADDONS, ids=lambda a: a.name)
+def test_readme_rst_is_built_from_the_fragments(addon):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_addon_readme.py"), str(addon), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
