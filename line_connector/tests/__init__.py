@@ -5,4 +5,5 @@ from . import test_line_channel_security
 from . import test_linking
 from . import test_lists
 from . import test_outbound
+from . import test_translations
 from . import test_webhook_http

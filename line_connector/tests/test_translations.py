@@ -1,0 +1,34 @@
+import pathlib
+
+import polib
+
+from odoo.tests import TransactionCase, tagged
+from odoo.tools.translate import TranslationModuleReader
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@tagged("post_install", "-at_install")
+class TestTranslations(TransactionCase):
+    """Every term the addons show is in their .pot, and translated in Japanese."""
+
+    def test_pot_and_japanese_cover_every_term(self):
+        for module in ("line_connector", "line_connector_crm"):
+            if not self.env["ir.module.module"].search_count([("name", "=", module), ("state", "=", "installed")]):
+                continue
+            terms = {source for _m, _t, _n, _r, source, _v, _c in TranslationModuleReader(self.env.cr, [module])
+                     if source}
+            template = {entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / f"{module}.pot"))}
+            japanese = {entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / "ja.po"))
+                        if entry.msgstr}
+            self.assertFalse(terms - template, f"{module}: terms missing from the .pot (re-export it)")
+            self.assertFalse(terms - japanese, f"{module}: terms without a Japanese translation")
+
+    def test_a_japanese_user_sees_japanese(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_connector"], ["ja_JP"], overwrite=True)
+        japanese = {entry.msgid: entry.msgstr
+                    for entry in polib.pofile(str(ROOT / "line_connector" / "i18n" / "ja.po"))}
+        labels = self.env["line.channel"].with_context(lang="ja_JP").fields_get(["channel_secret", "scope"])
+        self.assertEqual(labels["channel_secret"]["string"], japanese["Channel Secret"])
+        self.assertNotEqual(labels["scope"]["string"], "Scope")
