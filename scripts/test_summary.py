@@ -1,6 +1,6 @@
 """Print one summary of the pure (pytest) and Odoo test runs, and exit non-zero on any failure.
 
-Usage: test_summary.py PYTEST_JUNIT_XML ODOO_LOG PYTEST_RC ODOO_RC
+Usage: test_summary.py PYTEST_JUNIT_XML[,MORE] ODOO_LOG PYTEST_RC ODOO_RC
 """
 
 import re
@@ -10,15 +10,18 @@ import xml.etree.ElementTree as ET
 ODOO_REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 
 
-def pytest_counts(junit_path):
-    try:
-        root = ET.parse(junit_path).getroot()
-    except (OSError, ET.ParseError):
-        return None
-    suites = [root] if root.tag == "testsuite" else list(root)
-    total = sum(int(s.get("tests", 0)) for s in suites)
-    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+def pytest_counts(junit_paths):
+    """(run, failed, skipped) over pytest's JUnit reports; None when one of them is missing."""
+    total = failed = skipped = 0
+    for junit_path in junit_paths.split(","):
+        try:
+            root = ET.parse(junit_path).getroot()
+        except (OSError, ET.ParseError):
+            return None
+        for suite in [root] if root.tag == "testsuite" else list(root):
+            total += int(suite.get("tests", 0))
+            failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skipped += int(suite.get("skipped", 0))
     return total, failed, skipped
 
 
@@ -36,7 +39,7 @@ def main(junit_path, log_path, pytest_rc, odoo_rc):
     problems = []
     pure = pytest_counts(junit_path)
     if pure is None:
-        problems.append("the pure tests did not run (no pytest report)")
+        problems.append("the pure tests did not all run (a pytest report is missing)")
         pure = (0, 0, 0)
     odoo = odoo_counts(log_path)
     if odoo is None:
