@@ -1,8 +1,6 @@
 import logging
 
-from werkzeug.exceptions import BadRequest
-from werkzeug.exceptions import NotFound
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from odoo import http
 from odoo.http import request

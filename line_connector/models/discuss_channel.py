@@ -2,11 +2,7 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo import tools
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from odoo.addons.line_connector.const import CTX_INBOUND

@@ -2,18 +2,12 @@ import logging
 import secrets
 import time
 
-from markupsafe import Markup
-from markupsafe import escape
+from markupsafe import Markup, escape
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.line_connector import const
-from odoo.addons.line_connector import utils
+from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)

@@ -1,13 +1,9 @@
 import logging
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.line_connector import const
-from odoo.addons.line_connector import utils
+from odoo.addons.line_connector import const, utils
 
 _logger = logging.getLogger(__name__)
 

@@ -3,19 +3,13 @@ import json
 import logging
 import mimetypes
 import tempfile
-from datetime import datetime
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from markupsafe import Markup
 from psycopg2.errors import SerializationFailure
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo import modules
-from odoo.tools import SQL
-from odoo.tools import plaintext2html
+from odoo import _, api, fields, models, modules
+from odoo.tools import SQL, plaintext2html
 
 from odoo.addons.line_connector import const
 from odoo.addons.line_connector.models.line_identity import LineIdentityRace

@@ -4,14 +4,9 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo import tools
+from odoo import _, api, fields, models, tools
 
-from odoo.addons.line_connector import const
-from odoo.addons.line_connector import utils
+from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)

@@ -3,16 +3,10 @@ import logging
 import uuid
 from datetime import timedelta
 
-from odoo import _
-from odoo import api
-from odoo import fields
-from odoo import models
-from odoo import modules
-from odoo.tools import SQL
-from odoo.tools import html2plaintext
+from odoo import _, api, fields, models, modules
+from odoo.tools import SQL, html2plaintext
 
-from odoo.addons.line_connector import const
-from odoo.addons.line_connector import utils
+from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)

@@ -5,9 +5,7 @@ import uuid
 from line_emulator.client import EmulatorClient
 from line_emulator.testing import EmulatorServer
 
-from odoo.tests import HttpCase
-from odoo.tests import TransactionCase
-from odoo.tests import new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from odoo.addons.line_connector.tools import line_api
 

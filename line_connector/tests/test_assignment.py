@@ -1,11 +1,9 @@
 import threading
 from collections import Counter
 
-from odoo import SUPERUSER_ID
-from odoo import api
+from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
-from odoo.tests import new_test_user
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import LineTransactionCase
 

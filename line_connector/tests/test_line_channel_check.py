@@ -1,8 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import LineHttpCase
-from .common import LineTransactionCase
+from .common import LineHttpCase, LineTransactionCase
 
 
 @tagged("post_install", "-at_install")

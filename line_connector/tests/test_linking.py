@@ -1,5 +1,4 @@
-from odoo.tests import Form
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import LineTransactionCase
 

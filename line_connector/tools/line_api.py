@@ -16,8 +16,7 @@ import time
 import uuid
 
 import urllib3
-from linebot.v3 import messaging
-from linebot.v3 import oauth
+from linebot.v3 import messaging, oauth
 from linebot.v3.messaging import exceptions as messaging_exceptions
 from linebot.v3.oauth import exceptions as oauth_exceptions
 

@@ -8,8 +8,7 @@ import threading
 
 import pytest
 from werkzeug.serving import make_server
-from werkzeug.wrappers import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 ADDON = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ADDON.parent))  # the repository root, for line_emulator
