@@ -17,7 +17,7 @@ MANAGER = "line_connector.group_line_manager"
 _signature_warnings = {}  # channel id -> monotonic time of the last warning
 
 
-def _new_webhook_token():
+def _new_webhook_token(_model=None):
     return secrets.token_urlsafe(const.WEBHOOK_TOKEN_BYTES)
 
 
@@ -63,7 +63,7 @@ class LineChannel(models.Model):
 
     responsible_user_ids = fields.Many2many(
         "res.users", "line_channel_responsible_rel", "channel_id", "user_id", "Responsible Users",
-        default=lambda self: self.env.user, domain=[("share", "=", False)],
+        default=lambda self: self._default_responsible_users(), domain=[("share", "=", False)],
         help="They join every new LINE conversation of this channel and are notified of it.")
     reply_window_days = fields.Integer(
         "Reply Window (days)", default=0,
@@ -102,6 +102,11 @@ class LineChannel(models.Model):
     _sql_constraints = [
         ("webhook_token_unique", "UNIQUE(webhook_token)", "Each LINE channel needs its own webhook URL."),
     ]
+
+    def _default_responsible_users(self):
+        if self.env.user._is_superuser() or self.env.user.share:
+            return self.env.ref("base.user_admin", raise_if_not_found=False) or self.env["res.users"]
+        return self.env.user
 
     @api.constrains("responsible_user_ids")
     def _check_responsible_users(self):

@@ -48,6 +48,7 @@ class LineCommon:
             "provider_name": provider_id,
             "api_url": cls.emulator.base_url,
             "data_url": cls.emulator.base_url,
+            "responsible_user_ids": [(6, 0, cls.manager.ids)],
         }, **values))
         return channel, emu_channel
 

@@ -3,7 +3,7 @@ from collections import Counter
 
 from odoo import SUPERUSER_ID, api
 from odoo.service.model import retrying
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import LineTransactionCase
 
@@ -111,6 +111,14 @@ class TestAssignment(LineTransactionCase):
         conversation.with_user(self.manager).line_assignee_id = target
         self.assertEqual(conversation.line_assignee_id, target)
         self.assertIn(target.partner_id, conversation.channel_member_ids.partner_id)
+
+
+@tagged("post_install", "-at_install")
+class TestAssignmentConcurrency(TransactionCase):
+    """Two workers assign at the same moment, on committed data, each in its own transaction.
+
+    No class set-up here: the test's own transaction must hold no lock the workers need.
+    """
 
     def test_concurrent_newcomers_never_share_or_skip_a_turn(self):
         """Two transactions pick at the same moment, on committed data, as two workers would."""
