@@ -4,6 +4,7 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.line_connector.const import CTX_INBOUND
 from odoo.addons.line_connector.models.line_identity import LineIdentityRace
@@ -202,6 +203,13 @@ class DiscussChannel(models.Model):
             # Discuss lets a guest post in a channel they belong to, as the public user (as in
             # livechat): the message is then the guest's, with Odoo's own notifications.
             public = self.env.ref("base.public_user")
+            if kwargs.get("attachment_ids"):
+                # Discuss lets a guest post only the files they uploaded themselves (pending
+                # attachments created by the public user): the customer's files are theirs.
+                self.env.cr.execute(SQL(
+                    "UPDATE ir_attachment SET create_uid = %s, res_model = 'mail.compose.message', res_id = 0 "
+                    "WHERE id IN %s", public.id, tuple(kwargs["attachment_ids"])))
+                self.env["ir.attachment"].invalidate_model(["create_uid", "res_model", "res_id"])
             conversation = conversation.with_user(public).with_context(guest=guest.sudo(False))
             return conversation.message_post(message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
         # sudo: discuss.channel - the cron posting for a customer has no access of its own

@@ -16,6 +16,8 @@ class LineTemplate(models.Model):
     _inherit = ["mail.render.mixin"]
     _description = "LINE Template"
     _order = "sequence, name"
+    # Like mail.template: written by LINE managers, rendered for any operator.
+    _unrestricted_rendering = True
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char("Shortcut", required=True, help="Send it in a LINE conversation with /template <shortcut>.")

@@ -58,10 +58,15 @@ class LineCommon:
     def new_customer(self, name, provider_id="provider-osaka"):
         return self.emu.create_user(provider_id=provider_id, display_name=name)
 
+    def befriend(self, customer, emu_channel=None):
+        """The customer adds the account as a friend (LINE describes only friends: profile)."""
+        self.emu.follow((emu_channel or self.emu_channel)["channel_id"], customer["user_id"], deliver=False)
+
     def receive(self, customer, text="hello", channel=None, emu_channel=None, **extra):
         """``customer`` writes ``text``; the event is stored and processed: returns the conversation."""
         channel = channel or self.line_channel
         emu_channel = emu_channel or self.emu_channel
+        self.befriend(customer, emu_channel)
         event = self.emu.build_event(emu_channel["channel_id"], customer["user_id"], "text", text=text, **extra)
         self.env["line.event"]._store(channel, [event])
         self.env["line.event"]._cron_process_events()

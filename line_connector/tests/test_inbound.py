@@ -31,8 +31,7 @@ class TestInbound(LineHttpCase):
         self.env["line.event"]._cron_process_events()
 
     def conversation_of(self, user):
-        identity = self.env["line.identity"].search([("line_user_id", "=", user["user_id"])])
-        return self.env["discuss.channel"].search([("line_identity_id", "=", identity.id)])
+        return self.env["discuss.channel"].search([("line_identity_id.line_user_id", "=", user["user_id"])])
 
     def customer_messages(self, conversation):
         return conversation.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")

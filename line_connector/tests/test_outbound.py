@@ -266,6 +266,7 @@ class TestDiscussUi(LineHttpCase):
         self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
         self.line_channel.responsible_user_ids = self.operator
         customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Tour")
+        self.emu.follow(channel_id, customer["user_id"])
         self.emu.send_text(channel_id, customer["user_id"], "Is the shop open today?")
         self.env["line.event"]._cron_process_events()
         self.start_tour("/odoo/discuss", "line_connector_discuss", login="line_operator")
