@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.line_connector import const, utils
 
@@ -80,7 +80,10 @@ class LineChannel(models.Model):
         newcomers processed at once never share or skip a turn.
         """
         self.ensure_one()
-        self.env.cr.execute(SQL("SELECT id FROM line_channel WHERE id = %s FOR UPDATE", self.id))
+        # A concurrent turn makes this a serialization failure (repeatable read): the caller's
+        # transaction is retried, as Odoo retries requests and the cron retries events.
+        with mute_logger("odoo.sql_db"):
+            self.env.cr.execute(SQL("SELECT id FROM line_channel WHERE id = %s FOR UPDATE", self.id))
         self.invalidate_recordset(["assign_pointer_user_id"])
         candidates = self._assign_candidates()
         previous = identity and identity._previous_assignee()

@@ -400,11 +400,10 @@ class LineEvent(models.Model):
         if not message:
             return  # never stored, or its event not processed yet: see _prepare_row's ordering
         conversation = self.env["discuss.channel"].browse(message.res_id)
-        attachments = message.attachment_ids
-        # sudo: mail.message - the customer's own message is changed on LINE's request
+        # sudo: mail.message - the customer's own message is changed on LINE's request; an empty
+        # attachment list deletes its files
         conversation.sudo()._message_update_content(message.sudo(), Markup("<i>%s</i>") % _("message unsent"),
                                                     attachment_ids=[])
-        attachments.sudo().unlink()
         self.message_id = message
         self.conversation_id = conversation
 

@@ -1,8 +1,10 @@
 import threading
+import uuid
 from collections import Counter
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import SUPERUSER_ID, api
-from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import LineTransactionCase
@@ -125,7 +127,8 @@ class TestAssignmentConcurrency(TransactionCase):
         registry = self.env.registry
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            users = env["res.users"].create([{"name": f"Race {i}", "login": f"race{i}"} for i in range(3)])
+            tag = uuid.uuid4().hex[:8]
+            users = env["res.users"].create([{"name": f"Race {i}", "login": f"race-{tag}-{i}"} for i in range(3)])
             channel = env["line.channel"].create({
                 "name": "Race", "line_channel_id": "race", "channel_secret": "s", "assign_target": "users",
                 "assign_user_ids": [(6, 0, users.ids)], "responsible_user_ids": [(6, 0, users.ids)]})
@@ -135,10 +138,21 @@ class TestAssignmentConcurrency(TransactionCase):
 
             def pick():
                 with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    # The test runner holds the registry lock: give the cursor its registry directly.
+                    cr.transaction = api.Transaction(registry)
                     barrier.wait(10)
-                    picks.append(retrying(lambda: env["line.channel"].browse(channel.id)._pick_assignee().id, env))
-                    cr.commit()
+                    for _attempt in range(5):  # as a cron worker does: a serialization failure is retried
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        try:
+                            user_id = env["line.channel"].browse(channel.id)._pick_assignee().id
+                            env.flush_all()
+                            cr.commit()
+                        except SerializationFailure:
+                            cr.rollback()
+                            env.invalidate_all()
+                            continue
+                        picks.append(user_id)
+                        return
 
             threads = [threading.Thread(target=pick) for _ in range(2)]
             for thread in threads:
