@@ -59,8 +59,11 @@ class LineCommon:
         return self.emu.create_user(provider_id=provider_id, display_name=name)
 
     def befriend(self, customer, emu_channel=None):
-        """The customer adds the account as a friend (LINE describes only friends: profile)."""
-        self.emu.follow((emu_channel or self.emu_channel)["channel_id"], customer["user_id"], deliver=False)
+        """The customer adds the account as a friend at LINE (LINE gives friends' profiles only).
+
+        The emulator's channel has no webhook here: the follow event itself reaches no one.
+        """
+        self.emu.follow((emu_channel or self.emu_channel)["channel_id"], customer["user_id"])
 
     def receive(self, customer, text="hello", channel=None, emu_channel=None, **extra):
         """``customer`` writes ``text``; the event is stored and processed: returns the conversation."""

@@ -1,0 +1,55 @@
+"""Run the emulator in a background thread, for tests and scripts."""
+
+import threading
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import EmulatorApp
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class EmulatorServer:
+    """The LINE platform emulator on a free port (``port=0``), in a background thread.
+
+    ``base_url`` is ``http://HOST:PORT``; ``state`` gives in-process access to the emulator's world;
+    ``app`` is the WSGI application. Use as a context manager, or ``start()`` / ``stop()``.
+    """
+
+    def __init__(self, host="127.0.0.1", port=0, quiet=True):
+        self.host = host
+        self.app = EmulatorApp()
+        self.server = make_server(host, port, self.app, threaded=True,
+                                  request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        self.port = self.server.server_port
+        self.base_url = f"http://{host}:{self.port}"
+        self.app.state.base_url = self.base_url
+        self.thread = None
+
+    @property
+    def state(self):
+        return self.app.state
+
+    def start(self):
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                           name="line-emulator", daemon=True)
+            self.thread.start()
+        return self
+
+    def stop(self):
+        self.app.stop()
+        if self.thread is not None:
+            self.server.shutdown()
+            self.thread.join(timeout=5)
+            self.thread = None
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
