@@ -166,3 +166,40 @@ class TestAssignmentConcurrency(TransactionCase):
                 env["line.channel"].browse(channel.id).unlink()
                 env["res.users"].browse(users.ids).unlink()
                 cr.commit()
+
+
+@tagged("post_install", "-at_install")
+class TestSharedChannel(LineTransactionCase):
+    """One Official Account for every company: new friends go to a default company and team."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kyoto_agent = new_test_user(
+            cls.env, "kyoto_agent", groups="base.group_user,line_connector.group_line_operator",
+            company_ids=[(6, 0, cls.other_company.ids)], company_id=cls.other_company.id)
+        cls.team = cls.env["crm.team"].create({"name": "Kyoto LINE desk", "company_id": cls.other_company.id,
+                                               "member_ids": [(6, 0, cls.kyoto_agent.ids)]})
+        cls.shared, cls.emu_shared = cls._make_channel("Japan HQ", scope="shared")
+
+    def test_default_company_and_team(self):
+        self.shared.write({"default_company_id": self.other_company.id, "default_team_id": self.team.id})
+        self.assertFalse(self.shared.assignment_warning)
+        conversation = self.receive(self.new_customer("Kyoto fan"), channel=self.shared, emu_channel=self.emu_shared)
+        self.assertEqual((conversation.line_company_id, conversation.line_team_id), (self.other_company, self.team))
+        self.assertIn(self.kyoto_agent.partner_id, conversation.channel_member_ids.partner_id, "the team is notified")
+        Channel = self.env["discuss.channel"]
+        self.assertIn(conversation, Channel.with_user(self.kyoto_operator).search([("channel_type", "=", "line")]))
+        self.assertNotIn(conversation, Channel.with_user(self.operator).search([("channel_type", "=", "line")]))
+
+    def test_without_default_company_only_managers_see_it(self):
+        self.assertIn("only LINE managers see them", self.shared.assignment_warning)
+        self.shared.responsible_user_ids = self.manager
+        conversation = self.receive(self.new_customer("Nobody's"), channel=self.shared, emu_channel=self.emu_shared)
+        self.assertFalse(conversation.line_company_id)
+        self.assertFalse(conversation.line_assignee_id)
+        Channel = self.env["discuss.channel"]
+        for user in (self.operator, self.kyoto_operator):
+            self.assertFalse(Channel.with_user(user).search([("id", "=", conversation.id)]))
+        manager = new_test_user(self.env, "other_manager", groups="base.group_user,line_connector.group_line_manager")
+        self.assertTrue(Channel.with_user(manager).search([("id", "=", conversation.id)]))
