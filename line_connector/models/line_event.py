@@ -106,10 +106,24 @@ class LineEvent(models.Model):
         """, values))
         stored = len(self.env.cr.fetchall())
         if stored:
-            self.env.ref("line_connector.ir_cron_process_events")._trigger()
+            self._wake_processor()
         if stored < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - stored)
         return stored
+
+    @api.model
+    def _wake_processor(self):
+        """Trigger the processing cron, unless a run is already due (a trigger not yet consumed).
+
+        Every trigger also notifies the cron workers through PostgreSQL: under a burst of
+        webhooks, one pending trigger is enough.
+        """
+        cron = self.env.ref("line_connector.ir_cron_process_events")
+        self.env.cr.execute(SQL(
+            "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+            cron.id, fields.Datetime.now()))
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     @api.model
     def _prepare_row(self, channel, event):
