@@ -1,3 +1,4 @@
+from . import line_queue_mixin
 from . import discuss_channel
 from . import discuss_channel_member
 from . import line_channel

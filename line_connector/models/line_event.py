@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from markupsafe import Markup
 from psycopg2.errors import SerializationFailure
 
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.tools import SQL, plaintext2html
 
 from odoo.addons.line_connector import const
@@ -38,7 +38,11 @@ class LineEvent(models.Model):
     """
 
     _name = "line.event"
+    _inherit = ["line.queue.mixin"]
     _description = "LINE Webhook Event"
+    _queue_order = "event_timestamp, id"
+    _queue_batch = const.EVENT_BATCH
+    _queue_cron = "line_connector.ir_cron_process_events"
     _order = "event_timestamp desc, id desc"
     _rec_name = "webhook_event_id"
 
@@ -59,7 +63,6 @@ class LineEvent(models.Model):
     payload = fields.Text(readonly=True)
     state = fields.Selection(const.EVENT_STATES, default="new", required=True, index=True, readonly=True)
     attempts = fields.Integer(readonly=True)
-    next_attempt = fields.Datetime(readonly=True, index=True)
     error = fields.Text(readonly=True)
     conversation_id = fields.Many2one("discuss.channel", "Conversation", readonly=True, ondelete="set null")
     message_id = fields.Many2one("mail.message", "Message", readonly=True, ondelete="set null")
@@ -149,33 +152,10 @@ class LineEvent(models.Model):
 
     @api.model
     def _cron_process_events(self):
-        auto_commit = not modules.module.current_test
-        now = fields.Datetime.now()
-        domain = [("state", "=", "new"), "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)]
-        events = self.search(domain, order="event_timestamp, id", limit=const.EVENT_BATCH)
-        for event in events:
-            event._process_one(auto_commit)
-        remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(events), remaining=remaining)
-        self._schedule_next_attempt()
+        self._cron_process_queue()
 
-    def _schedule_next_attempt(self):
-        later = self.search([("state", "=", "new"), ("next_attempt", ">", fields.Datetime.now())],
-                            order="next_attempt", limit=1)
-        if later:
-            self.env.ref("line_connector.ir_cron_process_events")._trigger(at=later.next_attempt)
-
-    def _lock(self):
-        """Take the event for this transaction; False if another one is processing it."""
-        self.env.cr.execute(SQL(
-            "SELECT id FROM line_event WHERE id = %s AND state = 'new' FOR UPDATE SKIP LOCKED", self.id))
-        return bool(self.env.cr.fetchone())
-
-    def _process_one(self, auto_commit=True):
-        """Process one event in its own transaction, so that one bad event cannot block the others."""
-        self.ensure_one()
-        if not self._lock():
-            return
+    def _queue_process_one(self):
+        """Process one event; one bad event cannot block the others."""
         now = fields.Datetime.now()
         try:
             with self.env.cr.savepoint():
@@ -195,8 +175,6 @@ class LineEvent(models.Model):
             self.write({"next_attempt": now})
         except Exception as error:
             self._record_failure(error)
-        if auto_commit:
-            self.env.cr.commit()
 
     def _record_failure(self, error):
         attempts = self.attempts + 1

@@ -3,8 +3,8 @@ import logging
 import uuid
 from datetime import timedelta
 
-from odoo import _, api, fields, models, modules
-from odoo.tools import SQL, html2plaintext
+from odoo import _, api, fields, models
+from odoo.tools import html2plaintext
 
 from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
@@ -21,7 +21,11 @@ class LineMessage(models.Model):
     """
 
     _name = "line.message"
+    _inherit = ["line.queue.mixin"]
     _description = "LINE Outgoing Message"
+    _queue_state = "queued"
+    _queue_batch = const.SEND_BATCH
+    _queue_cron = "line_connector.ir_cron_send_messages"
     _order = "id desc"
 
     conversation_id = fields.Many2one("discuss.channel", "Conversation", required=True, index=True,
@@ -37,7 +41,6 @@ class LineMessage(models.Model):
     retry_key = fields.Char(required=True, readonly=True, copy=False, default=lambda self: str(uuid.uuid4()))
     retry_key_date = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
     attempts = fields.Integer(readonly=True)
-    next_attempt = fields.Datetime(readonly=True, index=True)
     request_id = fields.Char("LINE Request ID", readonly=True, copy=False)
     sent_message_ids = fields.Char("LINE Message IDs", readonly=True, copy=False)
     sent_date = fields.Datetime(readonly=True, copy=False)
@@ -168,26 +171,9 @@ class LineMessage(models.Model):
 
     @api.model
     def _cron_send(self):
-        auto_commit = not modules.module.current_test
-        now = fields.Datetime.now()
-        domain = [("state", "=", "queued"), "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)]
-        records = self.search(domain, order="id", limit=const.SEND_BATCH)
-        for record in records:
-            record._send_one(auto_commit)
-        self.env["ir.cron"]._notify_progress(done=len(records), remaining=self.search_count(domain))
-        later = self.search([("state", "=", "queued"), ("next_attempt", ">", now)], order="next_attempt", limit=1)
-        if later:
-            self.env.ref("line_connector.ir_cron_send_messages")._trigger(at=later.next_attempt)
+        self._cron_process_queue()
 
-    def _lock(self):
-        self.env.cr.execute(SQL(
-            "SELECT id FROM line_message WHERE id = %s AND state = 'queued' FOR UPDATE SKIP LOCKED", self.id))
-        return bool(self.env.cr.fetchone())
-
-    def _send_one(self, auto_commit=True):
-        self.ensure_one()
-        if not self._lock():
-            return
+    def _queue_process_one(self):
         # What LINE will fetch (attachment tokens) and the reply token's use are written first.
         self.env.flush_all()
         try:
@@ -198,8 +184,6 @@ class LineMessage(models.Model):
             self._on_error(error)
         else:
             self._on_sent(result)
-        if auto_commit:
-            self.env.cr.commit()
 
     def _free_reply_event(self):
         """The newest inbound event of this conversation whose reply token is unused and fresh."""
