@@ -52,6 +52,9 @@ EVENT_STATES = [
     ("failed", "Failed"),
 ]
 EVENT_MAX_ATTEMPTS = 5
+# One processing cron job per partition of the events (by LINE user or group), run in parallel by
+# Odoo's cron threads (max_cron_threads, 2 by default): a user's events stay in order.
+EVENT_CRONS = ["line_connector.ir_cron_process_events", "line_connector.ir_cron_process_events_1"]
 EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
 EVENT_RETRY_DELAYS = [5, 30, 120, 600]   # seconds before attempts 2, 3, 4, 5
 CONTENT_NOT_READY_DELAY = 3       # seconds between polls while LINE transcodes a video/audio

@@ -3,6 +3,7 @@ import json
 import logging
 import mimetypes
 import tempfile
+import zlib
 from datetime import datetime, timedelta
 
 from markupsafe import Markup
@@ -42,7 +43,7 @@ class LineEvent(models.Model):
     _description = "LINE Webhook Event"
     _queue_order = "event_timestamp, id"
     _queue_batch = const.EVENT_BATCH
-    _queue_cron = "line_connector.ir_cron_process_events"
+    _queue_cron = const.EVENT_CRONS[0]
     _order = "event_timestamp desc, id desc"
     _rec_name = "webhook_event_id"
 
@@ -55,6 +56,10 @@ class LineEvent(models.Model):
     source_type = fields.Char(readonly=True)
     line_user_id = fields.Char("LINE User ID", readonly=True, index=True)
     line_chat_id = fields.Char("LINE Group ID", readonly=True)
+    partition = fields.Integer(
+        readonly=True, index=True,
+        help="Which processing job takes the event: one per LINE user (or group), so that a user's events "
+             "keep their order while different users' events are processed in parallel.")
     event_timestamp = fields.Float("LINE Timestamp (ms)", digits=(16, 0), readonly=True)
     event_date = fields.Datetime("Sent At", compute="_compute_event_date")
     is_redelivery = fields.Boolean(readonly=True)
@@ -94,34 +99,35 @@ class LineEvent(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         values = SQL(", ").join(
-            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
+            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
                 *row, uid, now, uid, now)
             for row in rows
         )
         self.env.cr.execute(SQL("""
             INSERT INTO line_event (channel_id, webhook_event_id, event_type, message_type, mode, source_type,
                                     line_user_id, line_chat_id, event_timestamp, is_redelivery, reply_token,
-                                    payload, next_attempt, state, attempts,
+                                    payload, next_attempt, partition, state, attempts,
                                     create_uid, create_date, write_uid, write_date)
                  VALUES %s
             ON CONFLICT (webhook_event_id) DO NOTHING
-              RETURNING id
+              RETURNING partition
         """, values))
-        stored = len(self.env.cr.fetchall())
-        if stored:
-            self._wake_processor()
+        new_rows = self.env.cr.fetchall()
+        stored = len(new_rows)
+        for partition in {partition for (partition,) in new_rows}:
+            self._wake_processor(partition)
         if stored < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - stored)
         return stored
 
     @api.model
-    def _wake_processor(self):
-        """Trigger the processing cron, unless a run is already due (a trigger not yet consumed).
+    def _wake_processor(self, partition):
+        """Trigger the partition's processing cron, unless a run is already due.
 
         Every trigger also notifies the cron workers through PostgreSQL: under a burst of
-        webhooks, one pending trigger is enough.
+        webhooks, one pending trigger (not yet consumed by a run) is enough.
         """
-        cron = self.env.ref("line_connector.ir_cron_process_events")
+        cron = self.env.ref(const.EVENT_CRONS[partition])
         self.env.cr.execute(SQL(
             "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
             cron.id, fields.Datetime.now()))
@@ -137,13 +143,14 @@ class LineEvent(models.Model):
         event_id = event.get("webhookEventId") or "sha256:" + hashlib.sha256(
             f"{channel.id}:{raw}".encode()).hexdigest()
         standby = event.get("mode") == "standby"
+        partition_key = source.get("groupId") or source.get("roomId") or source.get("userId") or event_id
         return (
             channel.id, event_id, event["type"], message.get("type"), event.get("mode"), source.get("type"),
             source.get("userId"), source.get("groupId") or source.get("roomId"),
             float(event.get("timestamp") or 0), bool(delivery.get("isRedelivery")),
             # A standby event must never be answered: its reply token is not kept.
             None if standby else event.get("replyToken"),
-            raw, None,
+            raw, None, zlib.crc32(partition_key.encode()) % len(const.EVENT_CRONS),
         )
 
     # ------------------------------------------------------------------
@@ -151,8 +158,10 @@ class LineEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_process_events(self):
-        self._cron_process_queue()
+    def _cron_process_events(self, partition=None):
+        if partition is None:
+            return self._cron_process_queue()
+        return self._cron_process_queue([("partition", "=", partition)], const.EVENT_CRONS[partition])
 
     def _queue_process_one(self):
         """Process one event; one bad event cannot block the others."""
@@ -193,7 +202,8 @@ class LineEvent(models.Model):
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events)."""
         self.write({"state": "new", "attempts": 0, "next_attempt": False, "error": False})
-        self.env.ref("line_connector.ir_cron_process_events")._trigger()
+        for partition in set(self.mapped("partition")):
+            self._wake_processor(partition)
 
     # ------------------------------------------------------------------
     # Dispatch

@@ -20,25 +20,27 @@ class LineQueueMixin(models.AbstractModel):
     next_attempt = fields.Datetime(readonly=True, index=True)
 
     @api.model
-    def _queue_due_domain(self):
-        return [("state", "=", self._queue_state), "|", ("next_attempt", "=", False),
+    def _queue_due_domain(self, domain=()):
+        return [("state", "=", self._queue_state), *domain, "|", ("next_attempt", "=", False),
                 ("next_attempt", "<=", fields.Datetime.now())]
 
     @api.model
-    def _cron_process_queue(self):
+    def _cron_process_queue(self, domain=(), cron_xmlid=None):
+        """Process what is due (within ``domain``: a partition of the queue, for one cron job)."""
         # In tests the test's own transaction must stay open: no commit.
         auto_commit = not modules.module.current_test
-        items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
+        items = self.search(self._queue_due_domain(domain), order=self._queue_order, limit=self._queue_batch)
         for item in items:
             if item._queue_lock():
                 item._queue_process_one()
                 if auto_commit:
                     self.env.cr.commit()
-        self.env["ir.cron"]._notify_progress(done=len(items), remaining=self.search_count(self._queue_due_domain()))
-        later = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())],
+        remaining = self.search_count(self._queue_due_domain(domain))
+        self.env["ir.cron"]._notify_progress(done=len(items), remaining=remaining)
+        later = self.search([("state", "=", self._queue_state), *domain, ("next_attempt", ">", fields.Datetime.now())],
                             order="next_attempt", limit=1)
         if later:
-            self.env.ref(self._queue_cron)._trigger(at=later.next_attempt)
+            self.env.ref(cron_xmlid or self._queue_cron)._trigger(at=later.next_attempt)
 
     def _queue_lock(self):
         """Take the item for this transaction; False if another transaction is processing it."""

@@ -134,6 +134,22 @@ class TestInbound(LineHttpCase):
         self.assertIn("first", bodies[0])
         self.assertIn("second", bodies[1])
 
+    def test_each_processing_job_takes_whole_users(self):
+        """Two cron jobs share the work by LINE user, so each user's messages keep their order."""
+        customers = [self.emu.create_user(provider_id="provider-osaka", display_name=f"P{i}") for i in range(6)]
+        for customer in customers:
+            for text in ("one", "two"):
+                self.emu.send_text(self.channel_id, customer["user_id"], text)
+        events = self.env["line.event"].search([("line_user_id", "in", [c["user_id"] for c in customers])])
+        for customer in customers:
+            self.assertEqual(len(set(events.filtered(lambda e, c=customer: e.line_user_id == c["user_id"])
+                                     .mapped("partition"))), 1)
+        self.env["line.event"]._cron_process_events(partition=0)
+        for event in events:
+            self.assertEqual(event.state, "done" if event.partition == 0 else "new")
+        self.env["line.event"]._cron_process_events(partition=1)
+        self.assertEqual(set(events.mapped("state")), {"done"})
+
     def test_standby_is_stored_but_never_answerable(self):
         self.emu.update_channel(self.channel_id, mode="standby")
         self.emu.send_text(self.channel_id, self.hanako["user_id"], "someone else answers")
