@@ -22,7 +22,7 @@ class LineWebhookController(http.Controller):
         channel = request.env["line.channel"].sudo()._get_by_webhook_token(token)
         if not channel:
             raise NotFound()
-        body = request.httprequest.get_data(cache=False)
+        body = request.httprequest.get_data()
         if not channel._verify_signature(body, request.httprequest.headers.get(const.SIGNATURE_HEADER)):
             raise Unauthorized("Invalid LINE signature")
         try:

@@ -83,7 +83,7 @@ class LineChannel(models.Model):
         # A concurrent turn makes this a serialization failure (repeatable read): the caller's
         # transaction is retried, as Odoo retries requests and the cron retries events.
         with mute_logger("odoo.sql_db"):
-            self.env.cr.execute(SQL("SELECT id FROM line_channel WHERE id = %s FOR UPDATE", self.id))
+            self.env.cr.execute(SQL("SELECT id FROM line_channel WHERE id = %s FOR NO KEY UPDATE", self.id))
         self.invalidate_recordset(["assign_pointer_user_id"])
         candidates = self._assign_candidates()
         previous = identity and identity._previous_assignee()

@@ -122,17 +122,12 @@ class LineEvent(models.Model):
 
     @api.model
     def _wake_processor(self, partition):
-        """Trigger the partition's processing cron, unless a run is already due.
+        """Trigger the partition's processing cron for the events just stored.
 
-        Every trigger also notifies the cron workers through PostgreSQL: under a burst of
-        webhooks, one pending trigger (not yet consumed by a run) is enough.
+        Always a new trigger, even when one is already due: a run that is in progress deletes
+        the triggers that were due when it ends, and could end before reaching these events.
         """
-        cron = self.env.ref(const.EVENT_CRONS[partition])
-        self.env.cr.execute(SQL(
-            "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
-            cron.id, fields.Datetime.now()))
-        if not self.env.cr.fetchone():
-            cron._trigger()
+        self.env.ref(const.EVENT_CRONS[partition])._trigger()
 
     @api.model
     def _prepare_row(self, channel, event):
