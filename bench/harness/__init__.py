@@ -1,0 +1,1 @@
+"""The pieces of the inbound benchmark: Odoo as a subprocess, load, sampling, reporting."""

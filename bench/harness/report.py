@@ -1,0 +1,132 @@
+"""The comparison table: each LINE figure next to the same Odoo's floor, measured in the same run."""
+
+ACK_P99_TARGET_MS = 250
+INGEST_RATIO_TARGET = 1.5
+
+
+def _ratio(value, floor, higher_is_better):
+    """How many times worse than the floor (1.0 = as good as Odoo's floor)."""
+    if not value or not floor:
+        return None
+    return round(floor / value if higher_is_better else value / floor, 2)
+
+
+def _row(metric, value, unit, floor=None, floor_label="", higher_is_better=False, target=None, passed=None):
+    return {"metric": metric, "value": value, "unit": unit, "floor": floor, "floor_label": floor_label,
+            "ratio": _ratio(value, floor, higher_is_better), "target": target,
+            "result": None if passed is None else ("PASS" if passed else "FAIL")}
+
+
+def rows(results):
+    phases = results["phases"]
+    bare, bare_solo = phases.get("floor_bare", {}), phases.get("floor_bare_solo", {})
+    post, post_solo = phases.get("floor_post", {}), phases.get("floor_post_solo", {})
+    post_one = phases.get("floor_post_one_channel", {})
+    burst, steady = phases.get("burst", {}), phases.get("steady", {})
+    ack, e2e = burst.get("ack", {}), burst.get("ingest", {})
+    s_ack, s_e2e = steady.get("ack", {}), steady.get("ingest", {})
+    c = results["config"]["senders"]
+    table = [
+        _row(f"Webhook ack p50, {c} senders", ack.get("p50_ms"), "ms", bare.get("p50_ms"),
+             f"bare route p50, {bare.get('concurrency')} clients"),
+        _row(f"Webhook ack p99, {c} senders", ack.get("p99_ms"), "ms", bare.get("p99_ms"),
+             f"bare route p99, {bare.get('concurrency')} clients",
+             target=f"< {ACK_P99_TARGET_MS} ms", passed=_lt(ack.get("p99_ms"), ACK_P99_TARGET_MS)),
+        _row(f"Webhook acks/s, {c} senders", ack.get("rate_per_s"), "/s", bare.get("rate_per_s"), "bare route req/s",
+             higher_is_better=True),
+    ]
+    ratio = _ratio(e2e.get("ingest_rate_per_s"), post.get("rate_per_s"), True)
+    table += [
+        _row("Events ingested end to end (burst)", e2e.get("ingest_rate_per_s"), "/s", post.get("rate_per_s"),
+             f"message_post req/s, {post.get('concurrency')} clients, {post.get('channels')} channels",
+             higher_is_better=True,
+             target=f"ratio <= {INGEST_RATIO_TARGET}", passed=_lt(ratio, INGEST_RATIO_TARGET, inclusive=True)),
+        _row("Webhook -> Discuss message p50 (burst)", e2e.get("e2e_p50_ms"), "ms", post.get("p50_ms"),
+             f"message_post p50, {post.get('concurrency')} clients"),
+        _row("Webhook -> Discuss message p99 (burst)", e2e.get("e2e_p99_ms"), "ms", post.get("p99_ms"),
+             f"message_post p99, {post.get('concurrency')} clients"),
+        _row("Cron: one event's processing (median)", e2e.get("cron_service_ms"), "ms", post_solo.get("p50_ms"),
+             "one message_post request, unloaded"),
+    ]
+    if steady:
+        rate = results["config"]["steady_rate"]
+        table += [
+            _row(f"Webhook ack p50, steady {rate}/s", s_ack.get("p50_ms"), "ms", bare_solo.get("p50_ms"),
+                 "bare route p50, unloaded"),
+            _row(f"Webhook ack p99, steady {rate}/s", s_ack.get("p99_ms"), "ms", bare_solo.get("p99_ms"),
+                 "bare route p99, unloaded", target=f"< {ACK_P99_TARGET_MS} ms",
+                 passed=_lt(s_ack.get("p99_ms"), ACK_P99_TARGET_MS)),
+            _row(f"Webhook -> Discuss message p50, steady {rate}/s", s_e2e.get("e2e_p50_ms"), "ms",
+                 post_solo.get("p50_ms"), "message_post p50, unloaded"),
+            _row(f"Webhook -> Discuss message p99, steady {rate}/s", s_e2e.get("e2e_p99_ms"), "ms",
+                 post_solo.get("p99_ms"), "message_post p99, unloaded"),
+        ]
+    if post_one:
+        table.append(_row("Events ingested while the burst was being sent", e2e.get("rate_while_sending_per_s"),
+                          "/s", post.get("rate_per_s"), "message_post req/s", higher_is_better=True))
+        table.append(_row("Events ingested after the burst was acknowledged", e2e.get("rate_after_sending_per_s"),
+                          "/s", post.get("rate_per_s"), "message_post req/s", higher_is_better=True))
+        table.append(_row(f"Floor: message_post into one channel, {post_one.get('concurrency')} clients",
+                          post_one.get("rate_per_s"), "/s"))
+    return table
+
+
+def _lt(value, limit, inclusive=False):
+    if value is None:
+        return None
+    return value <= limit if inclusive else value < limit
+
+
+def _fmt(value, unit=""):
+    if value is None:
+        return "-"
+    return f"{value:g} {unit}".strip() if unit not in ("", "x") else f"{value:g}{unit}"
+
+
+def markdown(results):
+    lines = [
+        f"# Inbound benchmark, {results['started']}",
+        "",
+        f"`{results['command']}` on {results['machine']}; Odoo {results['config']['workers']} HTTP workers, "
+        f"{results['config']['cron_threads']} cron workers; line_connector at "
+        f"{results['addon_version']['commit']}{' (modified)' if results['addon_version']['modified'] else ''}; "
+        f"load average before {results['load_average_before'][0]:.2f}; ratio = how many times worse than the floor "
+        "(latency / floor latency, or floor rate / rate).",
+        "",
+        "| Metric | Value | Floor (same run) | Ratio | Target | Result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows(results):
+        floor = f"{_fmt(row['floor'], row['unit'])} ({row['floor_label']})" if row["floor"] is not None else "-"
+        lines.append(f"| {row['metric']} | {_fmt(row['value'], row['unit'])} | {floor} | "
+                     f"{_fmt(row['ratio'], 'x')} | {row['target'] or '-'} | {row['result'] or '-'} |")
+    lines += ["", *_notes(results)]
+    return "\n".join(lines) + "\n"
+
+
+def _notes(results):
+    notes = []
+    for name, phase in results["phases"].items():
+        if phase.get("truncated"):
+            notes.append(f"- Phase `{name}` hit its time limit: its figures cover what was sent before.")
+        answers = (phase.get("ack") or phase).get("statuses") or {}
+        refused = {status: n for status, n in answers.items() if not status.startswith("2")}
+        if refused:
+            notes.append(f"- Phase `{name}`: requests not acknowledged with 2xx: {refused}.")
+        ingest = phase.get("ingest") or {}
+        if ingest.get("missing_message"):
+            notes.append(f"- Phase `{name}`: {ingest['missing_message']} acknowledged event(s) have no message "
+                         f"(errors: {ingest.get('errors')}).")
+    if results.get("error"):
+        notes.append(f"- The run stopped early: {results['error']}")
+    return notes
+
+
+def text_table(results):
+    out = []
+    for row in rows(results):
+        floor = f"{_fmt(row['floor'], row['unit'])}" if row["floor"] is not None else "-"
+        out.append(f"{row['metric']:<48} {_fmt(row['value'], row['unit']):>12} {floor:>12} "
+                   f"{_fmt(row['ratio'], 'x'):>7} {row['result'] or '':>5}")
+    header = f"{'metric':<48} {'value':>12} {'floor':>12} {'ratio':>7} {'':>5}"
+    return "\n".join([header, "-" * len(header), *out])

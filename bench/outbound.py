@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""The outbound benchmark of line_connector: operators' Discuss posts to LINE, next to Odoo's own floor.
+
+Runs, in one fresh database and one Odoo (2 HTTP workers, 2 cron workers), against the LINE
+platform emulator started in this process:
+
+  floor_post    operators post into K ordinary Discuss channels through Discuss's own route
+                (``/mail/message/post``): what any Discuss message costs, with no LINE code
+  clean         the same posts into K LINE conversations; each is queued and pushed to LINE by
+                the send cron: posts/s, then messages/s until the emulator acknowledged them all
+  faults        the same again with 10 % of LINE's push answers failing (500, 429, and the
+                connection dropped *after* LINE accepted the message); retried with the same
+                retry key, every message must arrive exactly once: duplicates and losses counted
+
+then writes bench/results/outbound-<date>.json and bench/results/outbound-latest.md.
+
+    ./dev bench outbound [--quick] [options]
+    PYTHONPATH=. ODOO_PATH=~/.cache/odoo/18.0 .venv/bin/python bench/outbound.py --quick
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from bench.harness import ingest, load
+from bench.harness.odoo_server import ROOT, OdooServer
+
+RESULTS = ROOT / "bench" / "results"
+PROVIDER = "bench-provider"
+CHANNEL_ID = "2000009902"
+# The fault mix of the "faults" phase: shares of push calls (10 % in all).
+FAULTS = [("500", 0.04, False), ("429", 0.03, False), ("drop", 0.03, True)]
+
+PROFILES = {
+    # The drain outlasts Odoo's cron poll (60-69 s): a retry due in 2 s runs when a cron worker next
+    # looks for due triggers, which a NOTIFY only hastens for triggers due at once.
+    "full": {"conversations": 16, "messages": 600, "clients": 8, "drain_seconds": 150, "max_seconds": 420},
+    "quick": {"conversations": 8, "messages": 120, "clients": 4, "drain_seconds": 90, "max_seconds": 240},
+}
+
+SETUP_SCRIPT = """
+import json
+CONFIG = json.loads(%r)
+env["ir.config_parameter"].set_param("web.base.url", CONFIG["base_url"])
+admin = env.ref("base.user_admin")
+admin.password = CONFIG["password"]
+line_channel = env["line.channel"].create({
+    "name": "Benchmark OA", "line_channel_id": CONFIG["channel_id"], "channel_secret": CONFIG["secret"],
+    "api_url": CONFIG["emulator_url"], "data_url": CONFIG["emulator_url"], "provider_name": CONFIG["provider"],
+    "responsible_user_ids": [(6, 0, admin.ids)],
+})
+conversations = env["discuss.channel"]
+for user_id, name in CONFIG["users"]:
+    identity, _created = env["line.identity"]._get_or_create(CONFIG["provider"], user_id)
+    identity.name = name
+    conversation, _created = env["discuss.channel"]._line_get_or_create(line_channel, identity)
+    conversations |= conversation
+floors = env["discuss.channel"].create([
+    {"name": "Floor %%d" %% i, "channel_type": "channel", "group_public_id": False}
+    for i in range(len(CONFIG["users"]))])
+for channel in floors:
+    channel.add_members(partner_ids=admin.partner_id.ids, post_joined_message=False)
+env.cr.commit()
+print("BENCH_SETUP " + json.dumps({"conversations": conversations.ids, "floors": floors.ids}))
+"""
+
+
+def say(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--db", default="line_connector_bench", help="the database (dropped and created again)")
+    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (default 2)")
+    parser.add_argument("--cron-threads", type=int, default=2, help="Odoo cron workers (default 2)")
+    for name, value in PROFILES["full"].items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                            help=f"default {value} ({PROFILES['quick'][name]} with --quick)")
+    parser.add_argument("--odoo-path", default=os.environ.get("ODOO_PATH", "~/.cache/odoo/18.0"))
+    args = parser.parse_args(argv)
+    for name, value in PROFILES["quick" if args.quick else "full"].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+# ----------------------------------------------------------------------------------------------
+# Operators posting through Discuss
+# ----------------------------------------------------------------------------------------------
+
+class Operator:
+    """An internal user's browser session, posting as Discuss's composer does."""
+
+    def __init__(self, base_url, db, password):
+        self.base_url = base_url
+        self.session = requests.Session()
+        answer = self.session.post(f"{base_url}/web/session/authenticate", json={
+            "jsonrpc": "2.0", "method": "call", "params": {"db": db, "login": "admin", "password": password}},
+            timeout=30).json()
+        if answer.get("error"):
+            raise RuntimeError(f"cannot log in: {answer['error']}")
+
+    def post(self, channel_id, text):
+        """One message into a Discuss channel; a Sample (status 0 and the error when Odoo refused it)."""
+        sent_at, started = time.time(), time.perf_counter()
+        status, error = 0, None
+        try:
+            response = self.session.post(f"{self.base_url}/mail/message/post", timeout=60, json={
+                "jsonrpc": "2.0", "method": "call", "params": {
+                    "thread_model": "discuss.channel", "thread_id": channel_id,
+                    "post_data": {"body": text, "message_type": "comment", "subtype_xmlid": "mail.mt_comment"}}})
+            answer = response.json()
+            status = response.status_code
+            if answer.get("error"):
+                status, error = 0, answer["error"].get("data", {}).get("message") or str(answer["error"])
+        except (requests.RequestException, ValueError) as exc:
+            error = f"{exc.__class__.__name__}: {exc}"
+        return load.Sample(text, sent_at, time.perf_counter() - started, status, error)
+
+
+def post_all(operators, channels, texts, deadline):
+    """Each operator posts its share of ``texts`` (round robin over ``channels``), one at a time."""
+    samples, lock = [], threading.Lock()
+
+    def loop(index, operator):
+        for number in range(index, len(texts), len(operators)):
+            if time.monotonic() >= deadline:
+                return
+            sample = operator.post(channels[number % len(channels)], texts[number])
+            with lock:
+                samples.append(sample)
+
+    threads = [threading.Thread(target=loop, args=(i, op), daemon=True) for i, op in enumerate(operators)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+# ----------------------------------------------------------------------------------------------
+# What LINE received
+# ----------------------------------------------------------------------------------------------
+
+def received(state):
+    """Text -> the times (epoch seconds) the emulator accepted it for delivery to a customer."""
+    deliveries = {}
+    for entry in state.query("sent", channel_id=CHANNEL_ID):
+        if entry.get("delivered"):
+            for message in entry["messages"]:
+                deliveries.setdefault(message.get("text"), []).append(entry["timestamp"] / 1000)
+    return deliveries
+
+
+def wait_delivered(state, texts, deadline, poll=0.1):
+    """Poll the emulator until every text arrived (or the deadline passed): (deliveries, seen_all_at)."""
+    wanted = set(texts)
+    while True:
+        deliveries = received(state)
+        if wanted <= deliveries.keys():
+            return deliveries, time.time()
+        if time.monotonic() >= deadline:
+            return deliveries, None
+        time.sleep(poll)
+
+
+def ledger_states(connection, texts):
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT l.state, l.method, count(*), sum(l.attempts)
+              FROM line_message l JOIN mail_message m ON m.id = l.mail_message_id
+             WHERE m.body = ANY(%s) GROUP BY l.state, l.method
+        """, [[f"<p>{text}</p>" for text in texts]])
+        rows = cursor.fetchall()
+    return {f"{state}/{method or '-'}": {"messages": count, "attempts": int(attempts or 0)}
+            for state, method, count, attempts in rows}
+
+
+def sending_phase(ctx, name, faults=()):
+    """Operators post ``messages`` texts into the LINE conversations; wait for LINE to have them all."""
+    args, emulator = ctx.args, ctx.emulator
+    emulator.faults.clear()
+    for kind, rate, after in faults:
+        emulator.faults.add("push", kind, rate=rate, after=after)
+    calls_before = len(emulator.state.query("calls", channel_id=CHANNEL_ID))
+    texts = [f"{name} {i} {secrets.token_hex(3)}" for i in range(args.messages)]
+    say(f"{name}: {len(texts)} posts by {args.clients} operators into {args.conversations} LINE conversations"
+        + (f", faults {faults}" if faults else ""))
+    samples = post_all(ctx.operators, ctx.setup["conversations"], texts, ctx.deadline(120))
+    posts = load.summarize(samples)
+    posted = [s.tag for s in samples if 200 <= s.status < 300]
+    deliveries, seen_all_at = wait_delivered(emulator.state, posted, ctx.deadline(args.drain_seconds))
+    emulator.faults.clear()
+    first_sent = min((s.sent_at for s in samples), default=time.time())
+    times = {s.tag: s.sent_at for s in samples}
+    arrived = [text for text in posted if text in deliveries]
+    latencies = [(min(deliveries[text]) - times[text]) * 1000 for text in arrived]
+    last = max((max(deliveries[text]) for text in arrived), default=first_sent)
+    duplicates = {text: len(deliveries[text]) for text in arrived if len(deliveries[text]) > 1}
+    calls = [c for c in emulator.state.query("calls", channel_id=CHANNEL_ID)[calls_before:]
+             if c.get("endpoint") in ("push", "reply")]
+    result = {
+        "posts": posts,
+        "posted": len(posted),
+        "delivered": len(arrived),
+        "lost": len(posted) - len(arrived),
+        "duplicates": sum(n - 1 for n in duplicates.values()),
+        "duplicated_messages": len(duplicates),
+        "drained": seen_all_at is not None,
+        "messages_per_s": round(len(arrived) / max(last - first_sent, 1e-9), 1) if arrived else None,
+        "post_to_line_p50_ms": _round(load.percentile(latencies, 0.5)),
+        "post_to_line_p90_ms": _round(load.percentile(latencies, 0.9)),
+        "post_to_line_p99_ms": _round(load.percentile(latencies, 0.99)),
+        "post_to_line_max_ms": _round(max(latencies) if latencies else None),
+        "line_calls": dict(Counter(str(c.get("status")) for c in calls)),
+        "ledger": ledger_states(ctx.db, posted),
+    }
+    say(f"{name}: posts {posts['rate_per_s']}/s (p99 {posts['p99_ms']} ms); {result['delivered']}/{len(posted)} "
+        f"at LINE, {result['messages_per_s']} messages/s, post->LINE p50 {result['post_to_line_p50_ms']} ms "
+        f"p99 {result['post_to_line_p99_ms']} ms; duplicates {result['duplicates']}, lost {result['lost']}; "
+        f"LINE answered {result['line_calls']}")
+    return result
+
+
+def floor_phase(ctx):
+    args = ctx.args
+    texts = [f"floor {i} {secrets.token_hex(3)}" for i in range(args.messages)]
+    say(f"floor_post: {len(texts)} posts by {args.clients} operators into {args.conversations} Discuss channels")
+    posts = load.summarize(post_all(ctx.operators, ctx.setup["floors"], texts, ctx.deadline(120)))
+    say(f"floor_post: {posts['rate_per_s']}/s, p50 {posts['p50_ms']} ms, p99 {posts['p99_ms']} ms")
+    return {"posts": posts}
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The run
+# ----------------------------------------------------------------------------------------------
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.end = time.monotonic() + args.max_seconds - 10
+        self.emulator = self.odoo = self.db = self.setup = self.operators = None
+
+    def deadline(self, seconds):
+        return min(time.monotonic() + seconds, self.end)
+
+
+def run(ctx, stack, results):
+    from line_emulator.client import EmulatorClient
+    from line_emulator.testing import EmulatorServer
+
+    args = ctx.args
+    secret, password = secrets.token_hex(16), secrets.token_urlsafe(12)
+    ctx.emulator = EmulatorServer().start()
+    stack.callback(ctx.emulator.stop)
+    ctx.emulator.faults = ctx.emulator.app.faults
+    client = EmulatorClient(ctx.emulator.base_url)
+    client.create_channel(channel_id=CHANNEL_ID, channel_secret=secret, provider_id=PROVIDER,
+                          display_name="Benchmark OA")
+    users = []
+    for i in range(args.conversations):
+        user = client.create_user(provider_id=PROVIDER, display_name=f"Bench customer {i + 1}")
+        user_id = user.get("user_id") or user.get("userId")
+        ctx.emulator.state.set_friend_state(CHANNEL_ID, user_id, "friend")
+        users.append((user_id, f"Bench customer {i + 1}"))
+
+    log_dir = Path(tempfile.mkdtemp(prefix="line_bench_"))
+    results["log_dir"] = str(log_dir)
+    ctx.odoo = OdooServer(args.odoo_path, args.db, log_dir, sys.executable)
+    say(f"creating database {args.db} (line_connector)")
+    ctx.odoo.create_database(["line_connector"], timeout=240)
+    config = {"base_url": ctx.odoo.base_url, "channel_id": CHANNEL_ID, "secret": secret, "password": password,
+              "emulator_url": ctx.emulator.base_url, "provider": PROVIDER, "users": users}
+    output = ctx.odoo.shell(SETUP_SCRIPT % json.dumps(config), timeout=120)
+    ctx.setup = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH_SETUP "))[12:])
+    say(f"starting Odoo on {ctx.odoo.base_url}: {args.workers} workers, {args.cron_threads} cron workers")
+    ctx.odoo.start(args.workers, args.cron_threads)
+    stack.callback(ctx.odoo.stop)
+    ctx.odoo.wait_ready(timeout=60)
+    ctx.db = ingest.connect(args.db)
+    stack.callback(ctx.db.close)
+    ctx.operators = [Operator(ctx.odoo.base_url, args.db, password) for _ in range(args.clients)]
+
+    say("warming up")
+    warm = [f"warm-up {i}" for i in range(2 * args.clients)]
+    post_all(ctx.operators, ctx.setup["floors"], warm, ctx.deadline(30))
+    post_all(ctx.operators, ctx.setup["conversations"], warm, ctx.deadline(30))
+    wait_delivered(ctx.emulator.state, warm, ctx.deadline(60))
+
+    results["phases"]["floor_post"] = floor_phase(ctx)
+    results["phases"]["clean"] = sending_phase(ctx, "clean")
+    results["phases"]["faults"] = sending_phase(ctx, "faults", FAULTS)
+
+
+def rows(results):
+    phases = results["phases"]
+    floor = phases.get("floor_post", {}).get("posts", {})
+    table = [("Floor: Discuss posts/s into ordinary channels", floor.get("rate_per_s"), "/s", None, None),
+             ("Floor: Discuss post p99", floor.get("p99_ms"), "ms", None, None)]
+    for name in ("clean", "faults"):
+        phase = phases.get(name)
+        if not phase:
+            continue
+        posts = phase["posts"]
+        ratio = (round(floor["rate_per_s"] / phase["messages_per_s"], 2)
+                 if floor.get("rate_per_s") and phase.get("messages_per_s") else None)
+        table += [
+            (f"[{name}] Discuss posts/s into LINE conversations", posts.get("rate_per_s"), "/s", None, None),
+            (f"[{name}] Discuss post p99", posts.get("p99_ms"), "ms", None, None),
+            (f"[{name}] Messages/s acknowledged by LINE (post -> LINE)", phase.get("messages_per_s"), "/s",
+             ratio, None),
+            (f"[{name}] Post -> LINE p50", phase.get("post_to_line_p50_ms"), "ms", None, None),
+            (f"[{name}] Post -> LINE p99", phase.get("post_to_line_p99_ms"), "ms", None, None),
+            (f"[{name}] Messages lost", phase.get("lost"), "", None, phase.get("lost") == 0),
+            (f"[{name}] Messages delivered twice or more", phase.get("duplicates"), "", None,
+             phase.get("duplicates") == 0),
+        ]
+    return table
+
+
+def markdown(results):
+    config = results["config"]
+    lines = [
+        f"# Outbound benchmark, {results['started']}", "",
+        f"`{results['command']}` on {results['machine']}; Odoo {config['workers']} HTTP workers, "
+        f"{config['cron_threads']} cron workers; {config['clients']} operators post {config['messages']} messages "
+        f"per phase into {config['conversations']} conversations; line_connector at {results['addon_version']}; "
+        f"load average before {results['load_average_before'][0]:.2f}. Ratio: floor posts/s / messages/s.", "",
+        "| Metric | Value | Ratio to the floor | Result |", "|---|---|---|---|"]
+    for metric, value, unit, ratio, passed in rows(results):
+        lines.append(f"| {metric} | {'-' if value is None else f'{value:g} {unit}'.strip()} | "
+                     f"{'-' if ratio is None else f'{ratio:g}x'} | "
+                     f"{'-' if passed is None else ('PASS' if passed else 'FAIL')} |")
+    for name in ("clean", "faults"):
+        phase = results["phases"].get(name)
+        if phase:
+            lines.append(f"\n`{name}`: LINE answered {phase['line_calls']}; ledger {phase['ledger']}.")
+    if results.get("error"):
+        lines.append(f"\nThe run stopped early: {results['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    results = {
+        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "command": "bench/outbound.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "config": {k: v for k, v in vars(args).items() if k != "odoo_path"},
+        "load_average_before": os.getloadavg(),
+        "addon_version": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True, check=False).stdout.strip(),
+        "faults": [{"kind": k, "rate": r, "after_accepted": a} for k, r, a in FAULTS],
+        "phases": {},
+    }
+    signal.signal(signal.SIGTERM, _interrupt)
+    ctx = Context(args)
+    try:
+        with contextlib.ExitStack() as stack:
+            run(ctx, stack, results)
+    except (Exception, KeyboardInterrupt) as error:  # report what was measured, then fail
+        results["error"] = f"{error.__class__.__name__}: {error}"
+        say(f"stopped: {results['error']}")
+    results["load_average_after"] = os.getloadavg()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = results["started"].replace(":", "").replace("-", "").replace(" ", "-")
+    path = RESULTS / f"outbound-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (RESULTS / "outbound-latest.md").write_text(markdown(results))
+    print("\n" + markdown(results))
+    say(f"results: {path.relative_to(ROOT)} and bench/results/outbound-latest.md")
+    failed = any(phase.get("duplicates") or phase.get("lost") for phase in results["phases"].values())
+    return 1 if results.get("error") or failed else 0
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt("terminated")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
