@@ -135,6 +135,42 @@ class DiscussChannel(models.Model):
         self.ensure_one()
         return self.line_identity_id.action_open_link_wizard()
 
+    def action_line_reply_later(self):
+        """Snooze: a dated "Reply on LINE" activity on the customer, for me by default.
+
+        It is marked done when someone answers the customer in this conversation.
+        """
+        self.ensure_one()
+        if not self.line_identity_id:
+            raise UserError(_("A group conversation has no single customer to come back to."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reply later"),
+            "res_model": "mail.activity.schedule",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "active_model": "line.identity",
+                "active_id": self.line_identity_id.id,
+                "active_ids": self.line_identity_id.ids,
+                "default_activity_type_id": self.env.ref("line_connector.mail_activity_type_reply_line").id,
+                "default_activity_user_id": self.env.uid,
+                "default_date_deadline": fields.Date.context_today(self) + timedelta(days=1),
+            },
+        }
+
+    def _line_complete_reply_activities(self):
+        """The customer was answered: their "Reply on LINE" activities are done."""
+        if not self.line_identity_id:
+            return
+        # sudo: mail.activity - whoever answers the customer fulfils the reminder, whoever it was for
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "line.identity"), ("res_id", "=", self.line_identity_id.id),
+            ("activity_type_id", "=", self.env.ref("line_connector.mail_activity_type_reply_line").id),
+        ])
+        if activities:
+            activities.action_feedback(feedback=_("Answered on LINE by %s.", self.env.user.name))
+
     def action_line_reassign(self, user_id):
         """Hand the conversation to someone else (from the conversation or Discuss)."""
         for conversation in self:
@@ -172,6 +208,7 @@ class DiscussChannel(models.Model):
                 and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
                     lambda user: not user.share)):
             self.env["line.message"]._enqueue(self, message)
+            self._line_complete_reply_activities()
             if self.line_unreplied:
                 # sudo: discuss.channel - an operator answered
                 self.sudo().line_unreplied = False

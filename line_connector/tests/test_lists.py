@@ -6,7 +6,7 @@ import pytz
 from lxml import etree
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import LineTransactionCase
@@ -81,3 +81,20 @@ class TestConversationLists(LineTransactionCase):
             [("channel_type", "=", "line")], ["line_assignee_id"], ["__count"]))
         self.assertEqual(groups[self.operator], 4)
         self.assertEqual(groups[self.manager], 1)
+
+    def test_reply_later_is_a_dated_reminder_done_by_answering(self):
+        action = self.unlinked_new.with_user(self.operator).action_line_reply_later()
+        form = Form(self.env[action["res_model"]].with_user(self.operator).with_context(action["context"]))
+        self.assertEqual(form.date_deadline, fields.Date.context_today(self.operator) + timedelta(days=1))
+        form.date_deadline = fields.Date.context_today(self.operator) + timedelta(days=3)
+        form.save().action_schedule_activities()
+        identity = self.unlinked_new.line_identity_id
+        [reminder] = identity.activity_ids
+        self.assertEqual((reminder.user_id, reminder.activity_type_id.name, reminder.date_deadline),
+                         (self.operator, "Reply on LINE", fields.Date.context_today(self.operator) + timedelta(days=3)))
+        self.assertEqual(self.filtered("my_reply_later"), self.unlinked_new)
+
+        self.answer(self.unlinked_new)
+        self.assertFalse(identity.activity_ids)
+        self.assertFalse(self.filtered("my_reply_later"))
+        self.assertIn("Answered on LINE", identity.message_ids[0].body)
