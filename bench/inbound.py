@@ -17,22 +17,18 @@ then writes bench/results/inbound-<date>.json and bench/results/latest.md (see b
 """
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.harness import ingest, load, netstat, odoo_log, report
+from bench.harness import ingest, load, netstat, odoo_log, report, runner
 from bench.harness.line_events import WebhookSender
 from bench.harness.odoo_server import ROOT, OdooServer
+from bench.harness.runner import run_guarded, say
 from bench.harness.sampler import PgSampler
 
 RESULTS = ROOT / "bench" / "results"
@@ -110,10 +106,6 @@ class Budget:
 
     def left(self):
         return self.end - self.RESERVE - time.monotonic()
-
-
-def say(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -299,44 +291,13 @@ def write_results(results):
 def main(argv=None):
     args = parse_args(argv)
     budget = Budget(args.max_seconds)
-    results = {
-        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "bench/inbound.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "config": {k: v for k, v in vars(args).items() if k != "odoo_path"},
-        "load_average_before": os.getloadavg(),
-        "addon_version": _addon_version(),
-        "phases": {},
-    }
-    if results["load_average_before"][0] > 0.5:
-        say(f"warning: the machine is busy already (load {results['load_average_before'][0]:.2f}): "
-            "other processes will share the CPUs with the benchmark")
-    signal.signal(signal.SIGTERM, _interrupt)
-    ctx = Context(args, budget)
-    try:
-        with contextlib.ExitStack() as stack:
-            run(ctx, stack, results)
-    except (Exception, KeyboardInterrupt) as error:  # report what was measured, then fail
-        results["error"] = f"{error.__class__.__name__}: {error}"
-        say(f"stopped: {results['error']}")
-    results["load_average_after"] = os.getloadavg()
+    results = runner.new_results("inbound.py", args, sys.argv[1:] if argv is None else argv)
+    run_guarded(run, Context(args, budget), results)
     if results["phases"]:
         path = write_results(results)
         print("\n" + report.text_table(results) + "\n")
         say(f"results: {path.relative_to(ROOT)} and bench/results/latest.md")
     return 1 if results.get("error") else 0
-
-
-def _addon_version():
-    """The commit the addon was measured at, and whether its files differed from it."""
-    def git(*args):
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False).stdout
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-            "modified": bool(git("status", "--porcelain", "--", "line_connector").strip())}
-
-
-def _interrupt(_signum, _frame):
-    raise KeyboardInterrupt("terminated")
 
 
 if __name__ == "__main__":

@@ -19,25 +19,21 @@ then writes bench/results/outbound-<date>.json and bench/results/outbound-latest
 """
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
 
-from bench.harness import ingest, load
+from bench.harness import ingest, load, runner
 from bench.harness.odoo_server import ROOT, OdooServer
+from bench.harness.runner import run_guarded, say
 
 RESULTS = ROOT / "bench" / "results"
 PROVIDER = "bench-provider"
@@ -77,10 +73,6 @@ for channel in floors:
 env.cr.commit()
 print("BENCH_SETUP " + json.dumps({"conversations": conversations.ids, "floors": floors.ids}))
 """
-
-
-def say(message):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def parse_args(argv):
@@ -344,7 +336,8 @@ def markdown(results):
         f"# Outbound benchmark, {results['started']}", "",
         f"`{results['command']}` on {results['machine']}; Odoo {config['workers']} HTTP workers, "
         f"{config['cron_threads']} cron workers; {config['clients']} operators post {config['messages']} messages "
-        f"per phase into {config['conversations']} conversations; line_connector at {results['addon_version']}; "
+        f"per phase into {config['conversations']} conversations; line_connector at "
+        f"{results['addon_version']['commit']}{' (modified)' if results['addon_version']['modified'] else ''}; "
         f"load average before {results['load_average_before'][0]:.2f}. Ratio: floor posts/s / messages/s.", "",
         "| Metric | Value | Ratio to the floor | Result |", "|---|---|---|---|"]
     for metric, value, unit, ratio, passed in rows(results):
@@ -362,26 +355,9 @@ def markdown(results):
 
 def main(argv=None):
     args = parse_args(argv)
-    results = {
-        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "bench/outbound.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "config": {k: v for k, v in vars(args).items() if k != "odoo_path"},
-        "load_average_before": os.getloadavg(),
-        "addon_version": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                        capture_output=True, text=True, check=False).stdout.strip(),
-        "faults": [{"kind": k, "rate": r, "after_accepted": a} for k, r, a in FAULTS],
-        "phases": {},
-    }
-    signal.signal(signal.SIGTERM, _interrupt)
-    ctx = Context(args)
-    try:
-        with contextlib.ExitStack() as stack:
-            run(ctx, stack, results)
-    except (Exception, KeyboardInterrupt) as error:  # report what was measured, then fail
-        results["error"] = f"{error.__class__.__name__}: {error}"
-        say(f"stopped: {results['error']}")
-    results["load_average_after"] = os.getloadavg()
+    results = runner.new_results("outbound.py", args, sys.argv[1:] if argv is None else argv)
+    results["faults"] = [{"kind": k, "rate": r, "after_accepted": a} for k, r, a in FAULTS]
+    run_guarded(run, Context(args), results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = results["started"].replace(":", "").replace("-", "").replace(" ", "-")
     path = RESULTS / f"outbound-{stamp}.json"
@@ -391,10 +367,6 @@ def main(argv=None):
     say(f"results: {path.relative_to(ROOT)} and bench/results/outbound-latest.md")
     failed = any(phase.get("duplicates") or phase.get("lost") for phase in results["phases"].values())
     return 1 if results.get("error") or failed else 0
-
-
-def _interrupt(_signum, _frame):
-    raise KeyboardInterrupt("terminated")
 
 
 if __name__ == "__main__":
