@@ -31,6 +31,9 @@ class LineQueueMixin(models.AbstractModel):
         auto_commit = not modules.module.current_test
         items = self.search(self._queue_due_domain(domain), order=self._queue_order, limit=self._queue_batch)
         for item in items:
+            # Alone in its prefetch set: every commit empties the cache, and each item would
+            # otherwise read its fields (and its message's) again for the whole batch.
+            item = item.with_prefetch()
             if item._queue_lock():
                 item._queue_process_one()
                 if auto_commit:
