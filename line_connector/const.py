@@ -91,6 +91,9 @@ RETRY_KEY_TTL_HOURS = 24
 SEND_MAX_ATTEMPTS = 6
 SEND_RETRY_DELAYS = [2, 10, 30, 120, 600]   # seconds before attempts 2..6
 SEND_BATCH = 100
+# One sending cron job per partition of the outgoing messages (by conversation: a customer's
+# messages go in order), run in parallel like the events' jobs.
+SEND_CRONS = ["line_connector.ir_cron_send_messages", "line_connector.ir_cron_send_messages_1"]
 # Users who wrote in the last days can receive pushes even when they are not friends.
 PUSH_WINDOW_DAYS = 7
 LOADING_SECONDS = 20

@@ -3,7 +3,6 @@ import json
 import logging
 import mimetypes
 import tempfile
-import zlib
 from datetime import datetime, timedelta
 
 from markupsafe import Markup
@@ -43,7 +42,7 @@ class LineEvent(models.Model):
     _description = "LINE Webhook Event"
     _queue_order = "event_timestamp, id"
     _queue_batch = const.EVENT_BATCH
-    _queue_cron = const.EVENT_CRONS[0]
+    _queue_crons = const.EVENT_CRONS
     _order = "event_timestamp desc, id desc"
     _rec_name = "webhook_event_id"
 
@@ -114,20 +113,10 @@ class LineEvent(models.Model):
         """, values))
         new_rows = self.env.cr.fetchall()
         stored = len(new_rows)
-        for partition in {partition for (partition,) in new_rows}:
-            self._wake_processor(partition)
+        self._queue_wake(partition for (partition,) in new_rows)
         if stored < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - stored)
         return stored
-
-    @api.model
-    def _wake_processor(self, partition):
-        """Trigger the partition's processing cron for the events just stored.
-
-        Always a new trigger, even when one is already due: a run that is in progress deletes
-        the triggers that were due when it ends, and could end before reaching these events.
-        """
-        self.env.ref(const.EVENT_CRONS[partition])._trigger()
 
     @api.model
     def _prepare_row(self, channel, event):
@@ -145,7 +134,7 @@ class LineEvent(models.Model):
             float(event.get("timestamp") or 0), bool(delivery.get("isRedelivery")),
             # A standby event must never be answered: its reply token is not kept.
             None if standby else event.get("replyToken"),
-            raw, None, zlib.crc32(partition_key.encode()) % len(const.EVENT_CRONS),
+            raw, None, self._queue_partition(partition_key),
         )
 
     # ------------------------------------------------------------------
@@ -154,9 +143,7 @@ class LineEvent(models.Model):
 
     @api.model
     def _cron_process_events(self, partition=None):
-        if partition is None:
-            return self._cron_process_queue()
-        return self._cron_process_queue([("partition", "=", partition)], const.EVENT_CRONS[partition])
+        self._cron_process_queue(partition)
 
     def _queue_process_one(self):
         """Process one event; one bad event cannot block the others."""
@@ -197,8 +184,7 @@ class LineEvent(models.Model):
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events)."""
         self.write({"state": "new", "attempts": 0, "next_attempt": False, "error": False})
-        for partition in set(self.mapped("partition")):
-            self._wake_processor(partition)
+        self._queue_wake(self.mapped("partition"))
 
     # ------------------------------------------------------------------
     # Dispatch

@@ -25,7 +25,7 @@ class LineMessage(models.Model):
     _description = "LINE Outgoing Message"
     _queue_state = "queued"
     _queue_batch = const.SEND_BATCH
-    _queue_cron = "line_connector.ir_cron_send_messages"
+    _queue_crons = const.SEND_CRONS
     _order = "id desc"
 
     conversation_id = fields.Many2one("discuss.channel", "Conversation", required=True, index=True,
@@ -67,6 +67,7 @@ class LineMessage(models.Model):
             "mail_message_id": message.id,
             "recipient": recipient,
             "payload": json.dumps(chunk, ensure_ascii=False),
+            "partition": self._queue_partition(conversation.id),
         } for chunk in utils.chunks(chunks, const.MAX_MESSAGES_PER_REQUEST)]
         # sudo: line.message - the ledger is the integration's, operators only see it through messages
         records = self.sudo().create(vals_list)
@@ -75,7 +76,7 @@ class LineMessage(models.Model):
         if problem:
             records._fail(*problem, notify=False)
         else:
-            self.env.ref("line_connector.ir_cron_send_messages")._trigger()
+            records._queue_wake(records.mapped("partition"))
         return records
 
     def _create_notifications(self):
@@ -170,8 +171,8 @@ class LineMessage(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_send(self):
-        self._cron_process_queue()
+    def _cron_send(self, partition=None):
+        self._cron_process_queue(partition)
 
     def _queue_process_one(self):
         # What LINE will fetch (attachment tokens) and the reply token's use are written first.
@@ -291,7 +292,7 @@ class LineMessage(models.Model):
             record.write(vals)
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})
-        self.env.ref("line_connector.ir_cron_send_messages")._trigger()
+        self._queue_wake(self.mapped("partition"))
 
 
 

@@ -1,13 +1,17 @@
+import zlib
+
 from odoo import api, fields, models, modules
 from odoo.tools import SQL
 
 
 class LineQueueMixin(models.AbstractModel):
-    """A work queue processed by a cron job: oldest first, one transaction per item.
+    """A work queue processed by cron jobs: oldest first, one transaction per item.
 
     Inbound events and outgoing messages both wait in a ``state`` with an optional
-    ``next_attempt`` (a retry later); the cron takes a batch, locks each item so that two
-    runs never process it twice, commits after each, and wakes itself for the next retry.
+    ``next_attempt`` (a retry later). The queue is split in partitions, one cron job each, run
+    in parallel by Odoo's cron workers; items that must stay in order share a partition. A job
+    takes a batch of its partition, locks each item so that two runs never process it twice,
+    commits after each, and wakes itself for the next retry.
     """
 
     _name = "line.queue.mixin"
@@ -15,9 +19,27 @@ class LineQueueMixin(models.AbstractModel):
     _queue_state = "new"
     _queue_order = "id"
     _queue_batch = 100
-    _queue_cron = None  # xmlid of the cron job that processes the queue
+    _queue_crons = ()  # xmlids of the cron jobs that process the queue, one per partition
 
     next_attempt = fields.Datetime(readonly=True, index=True)
+    partition = fields.Integer(readonly=True, index=True, help="Which processing job takes this item.")
+
+    @api.model
+    def _queue_partition(self, key):
+        """The partition of the items sharing ``key`` (kept in order with each other): a record ID,
+        or a string such as a LINE user ID."""
+        number = key if isinstance(key, int) else zlib.crc32(key.encode())
+        return number % len(self._queue_crons)
+
+    @api.model
+    def _queue_wake(self, partitions):
+        """Trigger the jobs of ``partitions`` for items just queued.
+
+        Always a new trigger, even when one is already due: a run that is in progress deletes
+        the triggers that were due when it ends, and could end before reaching these items.
+        """
+        for partition in set(partitions):
+            self.env.ref(self._queue_crons[partition])._trigger()
 
     @api.model
     def _queue_due_domain(self, domain=()):
@@ -25,8 +47,9 @@ class LineQueueMixin(models.AbstractModel):
                 ("next_attempt", "<=", fields.Datetime.now())]
 
     @api.model
-    def _cron_process_queue(self, domain=(), cron_xmlid=None):
-        """Process what is due (within ``domain``: a partition of the queue, for one cron job)."""
+    def _cron_process_queue(self, partition=None):
+        """Process what is due in ``partition`` (all partitions if None: tests, shell)."""
+        domain = [] if partition is None else [("partition", "=", partition)]
         # In tests the test's own transaction must stay open: no commit.
         auto_commit = not modules.module.current_test
         items = self.search(self._queue_due_domain(domain), order=self._queue_order, limit=self._queue_batch)
@@ -43,7 +66,7 @@ class LineQueueMixin(models.AbstractModel):
         later = self.search([("state", "=", self._queue_state), *domain, ("next_attempt", ">", fields.Datetime.now())],
                             order="next_attempt", limit=1)
         if later:
-            self.env.ref(cron_xmlid or self._queue_cron)._trigger(at=later.next_attempt)
+            self.env.ref(self._queue_crons[later.partition])._trigger(at=later.next_attempt)
 
     def _queue_lock(self):
         """Take the item for this transaction; False if another transaction is processing it."""

@@ -81,6 +81,35 @@ class TestOutbound(LineHttpCase):
         self.assertEqual(self.received(), [])
         self.assertFalse(self.env["line.message"].search([("conversation_id", "=", self.conversation.id)]))
 
+    def test_each_sending_job_takes_whole_conversations(self):
+        """Two cron jobs share the sending by conversation, so each customer gets replies in order."""
+        conversations = self.conversation
+        for i in range(5):
+            customer = self.emu.create_user(provider_id="provider-osaka", display_name=f"S{i}")
+            self.emu.follow(self.channel_id, customer["user_id"])
+            self.env["line.event"]._cron_process_events()
+            conversations |= self.env["discuss.channel"].search([
+                ("line_identity_id.line_user_id", "=", customer["user_id"])])
+        self.expire_reply_tokens()
+        for conversation in conversations:
+            for text in ("first", "second"):
+                conversation.with_user(self.operator).message_post(
+                    body=text, message_type="comment", subtype_xmlid="mail.mt_comment")
+        ledger = self.env["line.message"].search([("conversation_id", "in", conversations.ids)])
+        for conversation in conversations:
+            self.assertEqual(len(set(ledger.filtered(lambda m, c=conversation: m.conversation_id == c)
+                                     .mapped("partition"))), 1)
+        self.assertEqual(set(ledger.mapped("partition")), {0, 1})
+        self.env["line.message"]._cron_send(partition=0)
+        for message in ledger:
+            self.assertEqual(message.state, "sent" if message.partition == 0 else "queued")
+        self.env["line.message"]._cron_send(partition=1)
+        self.assertEqual(set(ledger.mapped("state")), {"sent"})
+        for conversation in conversations:
+            texts = [s["messages"][0]["text"] for s in self.emu.sent(
+                user_id=conversation.line_identity_id.line_user_id) if s["delivered"]]
+            self.assertEqual(texts, ["first", "second"])
+
     # -- exactly once under failures ------------------------------------------------
 
     def test_server_errors_are_retried_with_the_same_key_and_delivered_once(self):
