@@ -82,17 +82,6 @@ def next_in_turn(order, eligible, last):
     return None
 
 
-def is_available(im_status):
-    """Whether Odoo's presence says a person can answer now.
-
-    ``im_status`` is 'online', 'away' or 'offline', and with Time Off installed also
-    'leave_online', 'leave_away', 'leave_offline' (more may come): read its meaning, not
-    one literal value.
-    """
-    status = im_status or ""
-    return "leave" not in status and status.endswith("online")
-
-
 def name_similarity(a, b):
     """How alike two names are, 0..1, ignoring case, spaces and honorifics (様, さん)."""
     def normalize(name):

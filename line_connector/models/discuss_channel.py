@@ -126,6 +126,16 @@ class DiscussChannel(models.Model):
                 return True
         return super().write(vals)
 
+    def _to_store(self, store, /):
+        super()._to_store(store)
+        for conversation in self.filtered(lambda c: c.channel_type == "line"):
+            store.add(conversation, conversation._line_store_values())
+
+    def _line_store_values(self):
+        """What Discuss shows of a LINE conversation beyond Odoo's own: is the customer known?"""
+        # sudo: line.identity - whether the customer is linked, for whoever sees the conversation
+        return {"line_is_linked": bool(self.line_chat_id or self.sudo().line_identity_id.partner_id)}
+
     def action_open_discuss(self):
         self.ensure_one()
         return {"type": "ir.actions.client", "tag": "mail.action_discuss",

@@ -104,7 +104,8 @@ class LineChannel(models.Model):
         return user
 
     def _is_available(self, user):
-        return not self.assign_only_available or utils.is_available(user.im_status)
+        # Odoo's own answer (bus, extended by Time Off, Homeworking...), never im_status read by hand.
+        return not self.assign_only_available or user._is_user_available()
 
     def action_reassign_open_conversations(self):
         """Changing the rule reassigns nothing by itself; this applies it to unreplied conversations."""

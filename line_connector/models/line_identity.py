@@ -111,6 +111,7 @@ class LineIdentity(models.Model):
         except line_api.LineError as error:
             _logger.info("LINE profile of identity %s not fetched: %s", self.id, error)
             return False
+        previous_name = self.name
         vals = {
             "name": profile.get("displayName") or self.name,
             "language": profile.get("language") or self.language,
@@ -123,7 +124,17 @@ class LineIdentity(models.Model):
             picture = client.fetch_picture(picture_url)
             if picture:
                 vals["image_128"] = base64.b64encode(picture)
+        if not (group_id or room_id) and self.friend_state == "unknown":
+            vals["friend_state"] = "friend"  # LINE describes a user to a bot only if they are friends
         self.write(vals)
+        # The customer's own conversations are named and pictured after them (group chats are not).
+        for conversation in self.conversation_ids.filtered(lambda c: not c.line_chat_id):
+            conversation_vals = {"name": self.name} if conversation.name == previous_name else {}
+            if "image_128" in vals:
+                conversation_vals["image_128"] = vals["image_128"]
+            if conversation_vals:
+                # sudo: discuss.channel - the integration keeps the customer's name and picture current
+                conversation.sudo().write(conversation_vals)
         if self.guest_id:
             guest_vals = {"name": self.name}
             if "image_128" in vals:
@@ -156,6 +167,7 @@ class LineIdentity(models.Model):
         self.partner_id = partner
         self._reauthor_messages(previous)
         for conversation in self.conversation_ids:
+            conversation._bus_send_store(conversation, conversation._line_store_values())
             conversation._line_notify(
                 _("%(name)s is linked to the contact %(contact)s by %(user)s.",
                   name=self.name, contact=partner.display_name, user=self.env.user.name) if partner else

@@ -24,6 +24,19 @@ class TestLinking(LineTransactionCase):
             setattr(wizard, field, value)
         wizard.save().action_link()
 
+    def test_profile_fetched_later_names_the_conversation(self):
+        """LINE did not describe the customer at first: the next message's profile names them."""
+        sakura = self.new_customer("佐藤 さくら")
+        self.emu.set_fault("profile", "500", count=1)
+        conversation = self.receive(sakura, "在庫はありますか")
+        identity = conversation.line_identity_id
+        self.assertEqual((conversation.name, identity.friend_state), ("LINE user", "unknown"))
+        self.receive(sakura, "もしもし")
+        self.assertEqual((conversation.name, identity.name), ("佐藤 さくら", "佐藤 さくら"))
+        self.assertEqual(conversation.image_128, identity.image_128)
+        # LINE describes a user to the bot only while they are a friend.
+        self.assertEqual(identity.friend_state, "friend")
+
     def test_unlinked_conversation_says_so(self):
         self.assertFalse(self.conversation.line_is_linked)
         self.assertEqual(set(self.customer_messages().mapped("author_guest_id")), {self.identity.guest_id})
