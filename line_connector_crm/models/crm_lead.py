@@ -4,9 +4,12 @@ from odoo import _, fields, models
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
+    # Only LINE users see them: a salesperson without LINE access opens linked leads as any other.
     line_identity_id = fields.Many2one("line.identity", "LINE Customer", index="btree_not_null",
-                                       ondelete="set null", tracking=True)
-    line_message_count = fields.Integer("LINE Messages", compute="_compute_line_message_count")
+                                       ondelete="set null", tracking=True,
+                                       groups="line_connector.group_line_operator")
+    line_message_count = fields.Integer("LINE Messages", compute="_compute_line_message_count",
+                                        groups="line_connector.group_line_operator")
 
     def _line_history_domain(self):
         conversations = self.line_identity_id.conversation_ids

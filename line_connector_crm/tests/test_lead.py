@@ -1,4 +1,4 @@
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.line_connector.tests.common import LineTransactionCase
 
@@ -34,3 +34,11 @@ class TestLineLead(LineTransactionCase):
         self.link(mode="lead", lead_id=lead)
         self.assertEqual(lead.line_identity_id, self.identity)
         self.assertEqual(self.identity.partner_id, partner)
+
+    def test_salesperson_without_line_access_opens_a_linked_lead(self):
+        action = self.link(mode="new_lead")
+        salesperson = new_test_user(self.env, "salesperson", groups="sales_team.group_sale_salesman_all_leads")
+        lead = self.env["crm.lead"].with_user(salesperson).browse(action["res_id"])
+        form = Form(lead)  # the whole form view, as the web client reads it
+        self.assertEqual(form.contact_name, "Kenji Sato")
+        self.assertNotIn("line_identity_id", lead.fields_get())
