@@ -3,7 +3,7 @@ from datetime import timedelta
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from odoo.addons.line_connector.const import CTX_INBOUND
@@ -119,6 +119,7 @@ class DiscussChannel(models.Model):
 
     def write(self, vals):
         if "line_assignee_id" in vals and not self.env.context.get("line_assigning"):
+            self._line_check_can_assign()
             user = self.env["res.users"].browse(vals.pop("line_assignee_id"))
             for conversation in self.filtered(lambda c: c.channel_type == "line" and c.line_assignee_id != user):
                 conversation._line_assign(user)
@@ -181,8 +182,15 @@ class DiscussChannel(models.Model):
         if activities:
             activities.action_feedback(feedback=_("Answered on LINE by %s.", self.env.user.name))
 
+    def _line_check_can_assign(self):
+        """LINE operators hand over the conversations they can see; nobody else does."""
+        if not self.env.su and not self.env.user.has_group("line_connector.group_line_operator"):
+            raise AccessError(_("Only LINE operators can assign LINE conversations."))
+        self.check_access("read")
+
     def action_line_reassign(self, user_id):
         """Hand the conversation to someone else (from the conversation or Discuss)."""
+        self._line_check_can_assign()
         for conversation in self:
             conversation._line_assign(self.env["res.users"].browse(user_id))
         return True

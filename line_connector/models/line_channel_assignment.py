@@ -109,6 +109,7 @@ class LineChannel(models.Model):
 
     def action_reassign_open_conversations(self):
         """Changing the rule reassigns nothing by itself; this applies it to unreplied conversations."""
+        self.check_access("write")  # LINE managers: the conversations are then assigned as the integration
         for channel in self:
             conversations = self.env["discuss.channel"].search([
                 ("line_channel_id", "=", channel.id), ("line_unreplied", "=", True), ("line_chat_id", "=", False)],

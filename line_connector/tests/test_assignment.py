@@ -5,6 +5,7 @@ from collections import Counter
 from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import LineTransactionCase
@@ -103,7 +104,9 @@ class TestAssignment(LineTransactionCase):
         newcomer = new_test_user(self.env, "newcomer", groups="base.group_user")
         self.line_channel.write({"assign_user_ids": [(6, 0, newcomer.ids)]})
         self.assertEqual(conversation.line_assignee_id, before)
-        self.line_channel.action_reassign_open_conversations()
+        with self.assertRaises(AccessError):  # applying a rule to everyone's conversations: managers only
+            self.line_channel.with_user(self.operator).action_reassign_open_conversations()
+        self.line_channel.with_user(self.manager).action_reassign_open_conversations()
         self.assertEqual(conversation.line_assignee_id, newcomer)
         self.assertIn("Assigned to newcomer", conversation.message_ids[0].body)
 
@@ -113,6 +116,12 @@ class TestAssignment(LineTransactionCase):
         conversation.with_user(self.manager).line_assignee_id = target
         self.assertEqual(conversation.line_assignee_id, target)
         self.assertIn(target.partner_id, conversation.channel_member_ids.partner_id)
+        outsider = new_test_user(self.env, "outsider", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            conversation.with_user(outsider).line_assignee_id = self.agents[0]
+        with self.assertRaises(AccessError):
+            conversation.with_user(outsider).action_line_reassign(self.agents[0].id)
+        self.assertEqual(conversation.line_assignee_id, target)
 
 
 @tagged("post_install", "-at_install")
