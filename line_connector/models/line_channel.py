@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import str2bool
 
 from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
@@ -334,11 +335,19 @@ class LineChannel(models.Model):
         return {"quota_type": quota.get("type"), "quota_limit": limit, "quota_used": used}
 
     def _check_base_url(self, notes):
-        if self.sudo().api_url.rstrip("/") == const.DEFAULT_API_URL and not self.get_base_url().startswith("https://"):
+        """The webhook URL and the links of the images sent are built on Odoo's base URL."""
+        if self.sudo().api_url.rstrip("/") != const.DEFAULT_API_URL:
+            return  # the emulator, or a test double: any URL it can reach will do
+        if not self.get_base_url().startswith("https://"):
             notes.append(_(
                 "Odoo's base URL (%(url)s) is not HTTPS: LINE only calls HTTPS webhooks with a trusted "
                 "certificate, and only fetches images from HTTPS links. Set web.base.url to your public "
                 "HTTPS address.", url=self.get_base_url()))
+        # sudo: ir.config_parameter - reading a system setting for the check
+        if not str2bool(self.env["ir.config_parameter"].sudo().get_param("web.base.url.freeze", "False")):
+            notes.append(_(
+                "Odoo changes its base URL to the address an administrator logs in with, and LINE would "
+                "then get links to that address. Set the system parameter web.base.url.freeze to True."))
 
     def _render_check_report(self, problems, notes):
         def items(lines):

@@ -1,6 +1,8 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.line_connector import const
+
 from .common import LineHttpCase, LineTransactionCase
 
 
@@ -58,6 +60,21 @@ class TestLineChannelCheck(LineTransactionCase):
         self.line_channel.action_check_connection()
         self.assertEqual(self.line_channel.check_state, "error")
         self.assertIn("could not be asked", self.line_channel.check_report)
+
+    def test_real_line_needs_a_frozen_https_base_url(self):
+        """Pointed at LINE itself, the check says what LINE needs of Odoo's address."""
+        self.line_channel.api_url = const.DEFAULT_API_URL  # unreachable from the tests: LINE errors too
+        params = self.env["ir.config_parameter"]
+        params.set_param("web.base.url", "http://odoo.example.jp")
+        params.set_param("web.base.url.freeze", False)
+        self.line_channel.action_check_connection()
+        self.assertIn("is not HTTPS", self.line_channel.check_report)
+        self.assertIn("web.base.url.freeze", self.line_channel.check_report)
+        params.set_param("web.base.url", "https://odoo.example.jp")
+        params.set_param("web.base.url.freeze", True)
+        self.line_channel.action_check_connection()
+        self.assertNotIn("is not HTTPS", self.line_channel.check_report)
+        self.assertNotIn("web.base.url.freeze", self.line_channel.check_report)
 
     def test_long_lived_token_is_used_when_given(self):
         token = self.emu.issue_long_lived_token(self.emu_channel["channel_id"])["access_token"]
