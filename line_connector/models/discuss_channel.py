@@ -210,15 +210,17 @@ class DiscussChannel(models.Model):
         return super().message_post(message_type=message_type, **kwargs)
 
     def _line_check_can_send(self):
-        """Refuse at once a message the channel's reply window forbids (the composer shows why)."""
+        """Refuse at once a message the channel's reply window forbids (the composer shows why).
+
+        The window counts from the customer's last message here, not from a follow or a tap.
+        """
         window = self.line_channel_id.reply_window_days
-        identity = self.line_identity_id
-        if window and identity and not self.line_chat_id:
+        if window and self.line_identity_id and not self.line_chat_id:
             limit = fields.Datetime.now() - timedelta(days=window)
-            if not identity.last_contact_date or identity.last_contact_date < limit:
+            if not self.line_last_customer_date or self.line_last_customer_date < limit:
                 raise UserError(_(
                     "%(name)s last wrote more than %(days)s days ago: this channel only answers customers "
-                    "within %(days)s days of their last message.", name=identity.name, days=window))
+                    "within %(days)s days of their last message.", name=self.line_identity_id.name, days=window))
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)

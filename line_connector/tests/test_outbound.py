@@ -195,10 +195,13 @@ class TestOutbound(LineHttpCase):
 
     def test_reply_window(self):
         self.line_channel.reply_window_days = 3
-        self.conversation.line_identity_id.last_contact_date = fields.Datetime.now() - timedelta(days=4)
+        self.conversation.line_last_customer_date = fields.Datetime.now() - timedelta(days=4)
+        self.emu.follow(self.channel_id, self.customer["user_id"])  # a follow is not a message
+        self.env["line.event"]._cron_process_events()
         with self.assertRaisesRegex(UserError, "more than 3 days ago"):
             self.post("Too late")
-        self.conversation.line_identity_id.last_contact_date = fields.Datetime.now()
+        self.emu.send_text(self.channel_id, self.customer["user_id"], "Still there?")
+        self.env["line.event"]._cron_process_events()
         self.assertTrue(self.post("In time"))
 
     # -- content ------------------------------------------------------------------------
