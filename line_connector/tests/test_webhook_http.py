@@ -19,29 +19,54 @@ class TestWebhookHttp(LineHttpCase):
             headers["X-Line-Signature"] = signature
         return self.url_open(path, data=body, headers=headers)
 
+    def _text_body(self, *extra_events):
+        """A real message event, as LINE would send it, and anything else given."""
+        customer = self.new_customer("Rejected Sender")
+        event = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "text", text="hi")
+        return json.dumps({"destination": "Uxxx", "events": [event, *extra_events]}).encode()
+
+    def assertNothingStored(self):
+        self.assertFalse(self.env["line.event"].search([("channel_id", "=", self.line_channel.id)]))
+
+    def test_a_good_signature_stores_the_events(self):
+        body = self._text_body()
+        response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(self.env["line.event"].search([("channel_id", "=", self.line_channel.id)])), 1)
+
     def test_verify_call_with_no_events_is_ok(self):
         body = json.dumps({"destination": "Uxxx", "events": []}).encode()
         response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
         self.assertEqual(response.status_code, 200)
 
     def test_wrong_or_missing_signature_is_refused(self):
-        body = json.dumps({"destination": "Uxxx", "events": []}).encode()
+        body = self._text_body()
         self.assertEqual(self._post(self.line_channel.webhook_url, body, signature="AAAA").status_code, 401)
         self.assertEqual(self._post(self.line_channel.webhook_url, body).status_code, 401)
+        wrong_secret = self._post(self.line_channel.webhook_url, body, secret="not-the-channel-secret")
+        self.assertEqual(wrong_secret.status_code, 401)
+        self.assertNothingStored()
 
     def test_unknown_or_archived_channel_is_404(self):
-        body = json.dumps({"destination": "Uxxx", "events": []}).encode()
+        body = self._text_body()
         url = self.line_channel.webhook_url
         self.assertEqual(self._post(url + "x", body, secret="whatever").status_code, 404)
         self.line_channel.active = False
         self.assertEqual(self._post(url, body, secret=self.line_channel.channel_secret).status_code, 404)
+        self.assertNothingStored()
 
     def test_malformed_json_is_400(self):
         for body in (b"{not json", b'{"events": "nope"}', b"[]"):
             response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
             self.assertEqual(response.status_code, 400, body)
+        event = json.loads(self._text_body())["events"][0]
+        not_line = json.dumps({"events": [event, {"no": "type"}]}).encode()  # one good event, one not LINE's
+        response = self._post(self.line_channel.webhook_url, not_line, secret=self.line_channel.channel_secret)
+        self.assertEqual(response.status_code, 400)
+        self.assertNothingStored()
 
     def test_oversized_body_is_413(self):
-        body = b'{"events": [], "pad": "' + b"x" * (1024 * 1024 + 1) + b'"}'
+        body = self._text_body()[:-1] + b', "pad": "' + b"x" * (1024 * 1024 + 1) + b'"}'
         response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
         self.assertEqual(response.status_code, 413)
+        self.assertNothingStored()
