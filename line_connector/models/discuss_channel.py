@@ -74,6 +74,9 @@ class DiscussChannel(models.Model):
         except IntegrityError as error:
             raise LineIdentityRace(chat_id or identity.line_user_id) from error
         users = line_channel.responsible_user_ids
+        if line_channel.scope == "shared" and not line_channel.default_company_id:
+            # No company for new customers: only LINE managers see them (the channel form warns).
+            users = users.filtered(lambda user: user.has_group("line_connector.group_line_manager"))
         conversation.add_members(partner_ids=users.partner_id.ids, post_joined_message=False)
         conversation._line_route_new()
         return conversation, True

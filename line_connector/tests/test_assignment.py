@@ -203,7 +203,7 @@ class TestSharedChannel(LineTransactionCase):
 
     def test_without_default_company_only_managers_see_it(self):
         self.assertIn("only LINE managers see them", self.shared.assignment_warning)
-        self.shared.responsible_user_ids = self.manager
+        self.shared.responsible_user_ids = self.manager | self.operator  # an operator among them, too
         conversation = self.receive(self.new_customer("Nobody's"), channel=self.shared, emu_channel=self.emu_shared)
         self.assertFalse(conversation.line_company_id)
         self.assertFalse(conversation.line_assignee_id)
