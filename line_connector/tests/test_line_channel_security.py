@@ -22,6 +22,18 @@ class TestLineChannelSecurity(LineTransactionCase):
         with self.assertRaises(AccessError):
             self.kyoto_channel.with_user(self.operator).read(["name"])
 
+    def test_operators_see_the_customers_of_their_companies(self):
+        osaka = self.receive(self.new_customer("Osaka customer")).line_identity_id
+        kyoto_emu = {"channel_id": self.kyoto_channel.line_channel_id}
+        kyoto = self.receive(self.new_customer("Kyoto customer"), channel=self.kyoto_channel,
+                             emu_channel=kyoto_emu).line_identity_id
+        Identity = self.env["line.identity"]
+        self.assertEqual(Identity.with_user(self.operator).search([("id", "in", (osaka | kyoto).ids)]), osaka)
+        self.assertEqual(Identity.with_user(self.kyoto_operator).search([("id", "in", (osaka | kyoto).ids)]), kyoto)
+        with self.assertRaises(AccessError):
+            kyoto.with_user(self.operator).read(["name"])
+        self.assertEqual(Identity.with_user(self.manager).search([("id", "in", (osaka | kyoto).ids)]), osaka | kyoto)
+
     def test_shared_channel_has_no_company(self):
         self.assertFalse(self.shared_channel.company_id)
         self.line_channel.write({"scope": "shared"})
