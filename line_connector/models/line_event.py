@@ -296,6 +296,9 @@ class LineEvent(models.Model):
                 continue
             attachments |= self._download_attachment(item)
         body = Markup("")
+        if not attachments and not links:
+            # LINE no longer has it (410): the customer unsent it before it could be fetched.
+            body = Markup("<i>%s</i>") % _("message unsent")
         if links:
             body = Markup("<br/>").join(
                 Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>') % (url, url)

@@ -238,6 +238,18 @@ class TestInbound(LineHttpCase):
         self.assertFalse(message.attachment_ids)
         self.assertFalse(attachment.exists())
 
+    def test_image_unsent_before_it_was_fetched(self):
+        sent = self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        self.emu.unsend(self.channel_id, self.hanako["user_id"], sent["events"][0]["message"]["id"])
+        image = self.env["line.event"].search([("message_type", "=", "image"),
+                                              ("line_user_id", "=", self.hanako["user_id"])])
+        image._queue_process_one()  # fetched after LINE forgot it (410), before the unsend is read
+        [message] = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertIn("message unsent", message.body)
+        self.assertFalse(message.attachment_ids)
+        self.process()
+        self.assertEqual(len(self.customer_messages(self.conversation_of(self.hanako))), 1)
+
     def test_edits_keep_the_latest(self):
         sent = self.emu.send_text(self.channel_id, self.hanako["user_id"], "original")
         message_id = sent["events"][0]["message"]["id"]
