@@ -276,13 +276,14 @@ class DiscussChannel(models.Model):
         return conversation.sudo().message_post(
             author_id=author["author_id"], message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
 
-    def _line_notify(self, body):
-        """A line in the conversation about what happened at LINE (follow, block, ...)."""
+    def _line_notify(self, body, attachment_ids=()):
+        """A line in the conversation about what happened at LINE (follow, block, ...), or what a
+        group member LINE does not name sent (with its files)."""
         self.ensure_one()
         # sudo: discuss.channel - system notes are posted by the LINE integration, not a user
         return self.sudo().with_context(**{CTX_INBOUND: True}).message_post(
             body=body, message_type="notification", subtype_xmlid="mail.mt_note",
-            author_id=self.env.ref("base.partner_root").id)
+            author_id=self.env.ref("base.partner_root").id, attachment_ids=list(attachment_ids))
 
     def line_resend_message(self, message_id):
         """Send again a message LINE did not take (the failure mark's Resend, in Discuss)."""

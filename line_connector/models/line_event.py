@@ -249,7 +249,7 @@ class LineEvent(models.Model):
         if identity:
             self.message_id = conversation._line_post(identity, **post_values)
         else:
-            self.message_id = conversation._line_notify(post_values.get("body"))
+            self.message_id = conversation._line_notify(post_values.get("body"), post_values.get("attachment_ids", ()))
 
     def _prepare_message_text(self, message):
         # LINE emoji arrive as their alternative text ("(love)") inside the text: kept as is.
@@ -425,8 +425,11 @@ class LineEvent(models.Model):
     def _member_names(self, data, key):
         channel = self.channel_id
         names = []
+        chat = {"group_id": self.line_chat_id} if self.source_type == "group" else {"room_id": self.line_chat_id}
         for member in (data.get(key) or {}).get("members") or []:
             identity, _created = self.env["line.identity"]._get_or_create(channel.provider_name, member.get("userId"))
+            if key == "joined" and identity._needs_profile():
+                identity._refresh_profile(channel, **chat)  # LINE names group members while they are in it
             names.append(identity.name)
         return ", ".join(names) or _("Someone")
 

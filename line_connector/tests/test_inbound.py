@@ -274,6 +274,28 @@ class TestInbound(LineHttpCase):
         authors = self.customer_messages(conversation).author_guest_id.mapped("name")
         self.assertEqual(sorted(authors), ["Hanako Yamada", "Taro"])
 
+    def test_group_life_postback_and_unnamed_senders(self):
+        joined = self.emu.group_event(self.channel_id, "join")
+        chat_id = joined["chat_id"]
+        self.emu.group_event(self.channel_id, "memberJoined", chat_id=chat_id, user_ids=[self.hanako["user_id"]])
+        self.process()  # LINE names a member only while they are in the group
+        # LINE leaves userId out for a member who has not agreed to share it: their file is kept all the same.
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG, source={"type": "group", "groupId": chat_id})
+        self.emu.group_event(self.channel_id, "memberLeft", chat_id=chat_id, user_ids=[self.hanako["user_id"]])
+        self.emu.group_event(self.channel_id, "leave", chat_id=chat_id)
+        self.emu.postback(self.channel_id, self.hanako["user_id"], "action=reserve&date=2026-12-01")
+        self.process()
+        group = self.env["discuss.channel"].search([("line_chat_id", "=", chat_id)])
+        notes = group.message_ids.sorted("id")
+        self.assertEqual(len(notes), 5)
+        self.assertIn("The account joined", notes[0].body)
+        self.assertIn("Hanako Yamada joined", notes[1].body)
+        self.assertEqual(notes[2].attachment_ids.mimetype, "image/png")
+        self.assertIn("Hanako Yamada left", notes[3].body)
+        self.assertIn("The account left", notes[4].body)
+        postback = self.conversation_of(self.hanako).message_ids[0]
+        self.assertIn("action=reserve&amp;date=2026-12-01", postback.body)
+
     def test_unknown_event_and_message_types_are_kept_and_said(self):
         event = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="x")
         futuristic = dict(event, type="hologram", webhookEventId=event["webhookEventId"] + "H")
