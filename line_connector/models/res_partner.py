@@ -1,4 +1,5 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.osv import expression
 
 
 class ResPartner(models.Model):
@@ -6,6 +7,14 @@ class ResPartner(models.Model):
 
     line_identity_ids = fields.One2many("line.identity", "partner_id", "LINE Identities")
     line_conversation_count = fields.Integer("LINE Conversations", compute="_compute_line_conversation_count")
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        """Linking a LINE customer: a contact is also found by phone or mobile number."""
+        domain = super()._search_display_name(operator, value)
+        if self.env.context.get("line_search_phone") and value and operator in ("ilike", "=ilike", "like"):
+            domain = expression.OR([domain, [("phone", operator, value)], [("mobile", operator, value)]])
+        return domain
 
     def _compute_line_conversation_count(self):
         counts = dict(self.env["discuss.channel"]._read_group(

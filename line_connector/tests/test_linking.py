@@ -37,6 +37,16 @@ class TestLinking(LineTransactionCase):
         # LINE describes a user to the bot only while they are a friend.
         self.assertEqual(identity.friend_state, "friend")
 
+    def test_contact_found_by_name_email_phone_or_company(self):
+        company = self.env["res.partner"].create({"name": "Naniwa Foods", "is_company": True})
+        contact = self.env["res.partner"].create({
+            "name": "Hanako Yamada", "email": "hanako@naniwa.example", "phone": "06-1234-5678",
+            "mobile": "090-8765-4321", "parent_id": company.id})
+        Partner = self.env["res.partner"].with_user(self.operator).with_context(line_search_phone=True)
+        for term in ("Yamada", "hanako@naniwa", "1234-5678", "8765-4321", "Naniwa Foods"):
+            found = Partner.browse([pid for pid, _name in Partner.name_search(term, limit=20)])
+            self.assertIn(contact, found, term)
+
     def test_unlinked_conversation_says_so(self):
         self.assertFalse(self.conversation.line_is_linked)
         self.assertEqual(set(self.customer_messages().mapped("author_guest_id")), {self.identity.guest_id})
