@@ -243,6 +243,21 @@ class TestOutbound(LineHttpCase):
         self.assertEqual(fetched[image["originalContentUrl"]]["status"], 200)
         self.assertEqual(fetched[image["previewImageUrl"]]["status"], 200)
 
+    def test_image_on_a_plain_http_odoo_is_refused_with_lines_reason(self):
+        """As LINE does: media links must be HTTPS. The operator sees why, on the message."""
+        self.emu.update_channel(self.channel_id, allow_http_media=False)
+        self.expire_reply_tokens()
+        attachment = self.env["ir.attachment"].create({
+            "name": "blue.png", "raw": PNG, "mimetype": "image/png", "res_model": "discuss.channel",
+            "res_id": self.conversation.id})
+        message = self.post("", attachment_ids=attachment.ids)
+        self.send()
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.failure_type, ledger.attempts), ("failed", "line_invalid", 1))
+        self.assertIn("LINE refused the message", message.notification_ids.failure_reason)
+        self.assertIn("originalContentUrl", message.notification_ids.failure_reason)
+        self.assertEqual(self.received(), [])
+
     def test_pdf_goes_as_a_link(self):
         attachment = self.env["ir.attachment"].create({
             "name": "quote.pdf", "raw": b"%PDF-1.4 quote", "mimetype": "application/pdf",
