@@ -89,7 +89,7 @@ class LineChannel(models.Model):
     chat_mode = fields.Selection(
         [(const.CHAT_MODE_CHAT, "Chat on"), (const.CHAT_MODE_BOT, "Chat off (bot)")],
         readonly=True, copy=False)
-    webhook_registered_url = fields.Char("Webhook at LINE", readonly=True, copy=False)
+    webhook_registered_url = fields.Char("Webhook at LINE", readonly=True, copy=False, groups=MANAGER)
     webhook_active = fields.Boolean("Use webhook", readonly=True, copy=False)
     quota_type = fields.Selection(
         [("none", "Unlimited"), ("limited", "Limited")], "Quota", readonly=True, copy=False)
@@ -98,7 +98,7 @@ class LineChannel(models.Model):
     check_state = fields.Selection(
         const.CHECK_STATES, "Connection", default="unchecked", readonly=True, copy=False)
     check_date = fields.Datetime("Last Checked", readonly=True, copy=False)
-    check_report = fields.Html(readonly=True, copy=False, sanitize=True)
+    check_report = fields.Html(readonly=True, copy=False, sanitize=True, groups=MANAGER)
 
     _sql_constraints = [
         ("webhook_token_unique", "UNIQUE(webhook_token)", "Each LINE channel needs its own webhook URL."),

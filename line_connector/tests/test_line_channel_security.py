@@ -42,7 +42,8 @@ class TestLineChannelSecurity(LineTransactionCase):
     def test_secrets_are_hidden_from_operators(self):
         channel = self.line_channel.with_user(self.operator)
         self.assertEqual(channel.name, "Osaka Store")
-        for field in ("channel_secret", "access_token", "line_channel_id", "webhook_url"):
+        for field in ("channel_secret", "access_token", "line_channel_id", "webhook_url", "webhook_registered_url",
+                      "check_report"):
             self.assertNotIn(field, channel.fields_get())
             with self.assertRaises(AccessError):
                 channel.read([field])
