@@ -70,6 +70,8 @@ class LineEvent(models.Model):
     error = fields.Text(readonly=True)
     conversation_id = fields.Many2one("discuss.channel", "Conversation", readonly=True, ondelete="set null")
     message_id = fields.Many2one("mail.message", "Message", readonly=True, ondelete="set null")
+    content_pending = fields.Boolean(
+        readonly=True, help="Posted while LINE still prepared its video or audio: the file is added when ready.")
 
     _sql_constraints = [
         # LINE redelivers with the same webhookEventId: the database keeps exactly one.
@@ -151,13 +153,13 @@ class LineEvent(models.Model):
         try:
             with self.env.cr.savepoint():
                 self._process()
-                self.write({"state": "done", "error": False, "attempts": self.attempts + 1,
-                            "next_attempt": False})
+                if self.content_pending:  # posted in its place, in order; its file comes later
+                    self._wait_for_content(now, LineContentNotReady(self.message_id.line_message_id))
+                else:
+                    self.write({"state": "done", "error": False, "attempts": self.attempts + 1,
+                                "next_attempt": False})
         except LineContentNotReady as not_ready:
-            if (now - self.create_date).total_seconds() > const.CONTENT_READY_TIMEOUT:
-                self._record_failure(not_ready)
-            else:
-                self.write({"next_attempt": now + timedelta(seconds=const.CONTENT_NOT_READY_DELAY)})
+            self._wait_for_content(now, not_ready)
         except LineEventDeferred:
             self.write({"next_attempt": now + timedelta(seconds=1)})
         except (LineIdentityRace, SerializationFailure):
@@ -166,6 +168,12 @@ class LineEvent(models.Model):
             self.write({"next_attempt": now})
         except Exception as error:
             self._record_failure(error)
+
+    def _wait_for_content(self, now, not_ready):
+        if (now - self.create_date).total_seconds() > const.CONTENT_READY_TIMEOUT:
+            self._record_failure(not_ready)
+        else:
+            self.write({"next_attempt": now + timedelta(seconds=const.CONTENT_NOT_READY_DELAY)})
 
     def _record_failure(self, error):
         attempts = self.attempts + 1
@@ -232,6 +240,8 @@ class LineEvent(models.Model):
 
     def _process_message(self, data):
         message = data.get("message") or {}
+        if self.content_pending and self.message_id:
+            return self._finish_content(message)
         identity = self._get_identity()
         conversation = self._get_conversation(identity)
         if not conversation:
@@ -286,7 +296,11 @@ class LineEvent(models.Model):
         return self._prepare_content(message)
 
     def _prepare_content(self, message, messages=None):
-        """Download the content of one or several media messages into attachments."""
+        """Download the content of one or several media messages into attachments.
+
+        A video or audio LINE is still preparing is posted at once, in its place among the
+        customer's messages, saying so; its file is added to that message when ready.
+        """
         attachments = self.env["ir.attachment"]
         links = []
         for item in messages or [message]:
@@ -294,7 +308,15 @@ class LineEvent(models.Model):
             if provider.get("type") == "external":
                 links.append(provider.get("originalContentUrl"))
                 continue
-            attachments |= self._download_attachment(item)
+            try:
+                attachments |= self._download_attachment(item)
+            except LineContentNotReady:
+                if messages:  # an image set: images are never prepared, wait for all of them
+                    raise
+                self.content_pending = True
+                what = {"video": _("video"), "audio": _("audio message")}.get(item.get("type"), _("file"))
+                return {"body": Markup("<i>%s</i>") % _(
+                    "LINE is still preparing this %s: it appears here when ready.", what)}
         body = Markup("")
         if not attachments and not links:
             # LINE no longer has it (410): the customer unsent it before it could be fetched.
@@ -304,6 +326,16 @@ class LineEvent(models.Model):
                 Markup('<a href="%s" target="_blank" rel="noreferrer noopener">%s</a>') % (url, url)
                 for url in links if url)
         return {"body": body, "attachment_ids": attachments.ids}
+
+    def _finish_content(self, message):
+        """The file LINE has now prepared joins the message posted in its place."""
+        attachment = self._download_attachment(message)
+        posted = self.message_id.sudo()
+        body = Markup("") if attachment else Markup("<i>%s</i>") % _("message unsent")
+        # sudo: discuss.channel - the integration completes the customer's own message
+        self.conversation_id.sudo()._message_update_content(
+            posted, body, attachment_ids=(posted.attachment_ids | attachment).ids, strict=False)
+        self.content_pending = False
 
     def _download_attachment(self, message):
         """Stream a message's content from LINE into an attachment on the conversation."""

@@ -179,14 +179,22 @@ class TestInbound(LineHttpCase):
         self.emu.update_channel(self.channel_id, transcoding_polls=1)
         video = b"\x00\x00\x00\x18ftypmp42" + b"v" * 100
         self.emu.send_video(self.channel_id, self.hanako["user_id"], video)
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "Did you get my video?")
         self.process()
-        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"]),
+                                               ("message_type", "=", "video")])
         self.assertEqual(event.state, "new", "202: not ready, tried again shortly")
         self.assertTrue(event.next_attempt)
+        # The operator sees the video's place at once, before the question about it.
+        posted, question = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertIn("still preparing this video", posted.body)
+        self.assertIn("Did you get my video?", question.body)
         event.next_attempt = False
         self.process()
         self.assertEqual(event.state, "done")
-        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako)).attachment_ids.raw, video)
+        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako)), posted | question)
+        self.assertEqual(posted.attachment_ids.raw, video)
+        self.assertNotIn("still preparing", posted.body)
 
     def test_image_set_is_one_message_in_order(self):
         images = [PNG + bytes([i]) for i in range(3)]
