@@ -177,6 +177,7 @@ class TestInbound(LineHttpCase):
 
     def test_video_waits_until_line_has_transcoded_it(self):
         self.emu.update_channel(self.channel_id, transcoding_polls=1)
+        self.addCleanup(self.emu.update_channel, self.channel_id, transcoding_polls=0)
         video = b"\x00\x00\x00\x18ftypmp42" + b"v" * 100
         self.emu.send_video(self.channel_id, self.hanako["user_id"], video)
         self.emu.send_text(self.channel_id, self.hanako["user_id"], "Did you get my video?")

@@ -246,6 +246,7 @@ class TestOutbound(LineHttpCase):
     def test_image_on_a_plain_http_odoo_is_refused_with_lines_reason(self):
         """As LINE does: media links must be HTTPS. The operator sees why, on the message."""
         self.emu.update_channel(self.channel_id, allow_http_media=False)
+        self.addCleanup(self.emu.update_channel, self.channel_id, allow_http_media=True)
         self.expire_reply_tokens()
         attachment = self.env["ir.attachment"].create({
             "name": "blue.png", "raw": PNG, "mimetype": "image/png", "res_model": "discuss.channel",
