@@ -1,10 +1,21 @@
 import { registry } from "@web/core/registry";
 
-/** An operator finds the LINE conversation in the LINE section of Discuss and answers it. */
+/**
+ * An operator finds the LINE conversation in the LINE section of Discuss, sees it is unread and
+ * that the customer is not linked to a contact yet, and answers it.
+ */
 registry.category("web_tour.tours").add("line_connector_discuss", {
     steps: () => [
         {
             trigger: ".o-line-DiscussSidebarCategory:contains('LINE')",
+        },
+        {
+            content: "The unread counter shows on the conversation, as on a chat",
+            trigger: ".o-mail-DiscussSidebarChannel:contains('Hanako Tour') .o-mail-DiscussSidebarChannel-badge:contains('1')",
+        },
+        {
+            content: "The sidebar marks a customer who is not linked to a contact",
+            trigger: ".o-mail-DiscussSidebarChannel:contains('Hanako Tour') .o-line-DiscussSidebarChannel-notLinked",
         },
         {
             trigger: ".o-mail-DiscussSidebarChannel:contains('Hanako Tour')",
@@ -12,6 +23,10 @@ registry.category("web_tour.tours").add("line_connector_discuss", {
         },
         {
             trigger: ".o-mail-Message:contains('Is the shop open today?')",
+        },
+        {
+            content: "The header says the customer is not linked",
+            trigger: ".o-mail-Discuss-header button[name='line-customer'][title='LINE Customer (not linked)'] .fa-user-plus",
         },
         {
             trigger: ".o-mail-Composer-input",

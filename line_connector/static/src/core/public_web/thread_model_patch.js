@@ -2,8 +2,13 @@ import { Thread } from "@mail/core/common/thread_model";
 
 import { patch } from "@web/core/utils/patch";
 
-/** LINE conversations sit in the LINE category, customers first by latest activity. */
+/** LINE conversations sit in the LINE category and count unread messages like chats (as livechat). */
 patch(Thread.prototype, {
+    setup() {
+        super.setup(...arguments);
+        /** @type {boolean|undefined} LINE: the customer is linked to a contact (or it is a group). */
+        this.line_is_linked = undefined;
+    },
     _computeDiscussAppCategory() {
         if (this.channel_type === "line") {
             return this.store.discuss.lineCategory;
@@ -12,5 +17,8 @@ patch(Thread.prototype, {
     },
     get hasMemberList() {
         return this.channel_type === "line" || super.hasMemberList;
+    },
+    get isChatChannel() {
+        return this.channel_type === "line" || super.isChatChannel;
     },
 });

@@ -2,13 +2,27 @@ import { threadActionsRegistry } from "@mail/core/common/thread_actions";
 
 import { _t } from "@web/core/l10n/translation";
 
-/** In a LINE conversation: who the customer is (link to a contact) and who answers (assignee). */
+function customerIcon(component) {
+    return component.thread.line_is_linked === false
+        ? "fa fa-fw fa-user-plus text-warning"
+        : "fa fa-fw fa-address-card-o";
+}
+
+/**
+ * In a LINE conversation: who the customer is (link to a contact) and who answers (assignee).
+ * Until the customer is linked to a contact, the action says so.
+ */
 threadActionsRegistry.add("line-customer", {
     condition(component) {
         return component.thread?.channel_type === "line";
     },
-    icon: "fa fa-fw fa-address-card-o",
-    name: _t("LINE Customer"),
+    icon: customerIcon,
+    iconLarge: customerIcon, // mail falls back to `icon` itself here, uncalled
+    name(component) {
+        return component.thread.line_is_linked === false
+            ? _t("LINE Customer (not linked)")
+            : _t("LINE Customer");
+    },
     open(component) {
         component.env.services.action.doAction({
             type: "ir.actions.act_window",
