@@ -5,7 +5,6 @@ Each handler takes the werkzeug request (with ``request.channel`` set for bot AP
 """
 
 import json
-import time
 
 from . import const, ids, media, validation
 
@@ -87,9 +86,9 @@ class LineApi:
     def verify_token(self, request):
         token = request.form.get("access_token") or request.args.get("access_token", "")
         record = self.state.tokens.get(token)
-        if not record or (record["expires_at"] and record["expires_at"] < time.time()):
+        if not record or (record["expires_at"] and record["expires_at"] < self.state.now()):
             raise oauth_error(const.OAUTH_INVALID_REQUEST, "access token expired")
-        expires_in = int(record["expires_at"] - time.time()) if record["expires_at"] else 0
+        expires_in = int(record["expires_at"] - self.state.now()) if record["expires_at"] else 0
         return Reply({"client_id": record["channel_id"], "expires_in": expires_in, "scope": "P CM"})
 
     # -- sending ------------------------------------------------------------------------------------
@@ -116,11 +115,23 @@ class LineApi:
         if key is not None and not ids.is_uuid(key):
             raise ApiError(400, const.ERR_RETRY_KEY_INVALID)
         body = json_body(request)
-        if key:
-            accepted = self.state.accepted_retry_key(channel, key)
-            if accepted:
-                raise ApiError(409, body={"message": const.ERR_RETRY_KEY_ACCEPTED, **accepted["response"]},
-                               headers={const.ACCEPTED_REQUEST_ID_HEADER: accepted["request_id"]})
+        if not key:
+            return Reply(self._push(request, channel, body, key))
+        # The key is claimed before anything is sent, so that two requests with the same key at the
+        # same time cannot both deliver: the second one waits and gets the 409.
+        holder = self.state.reserve_retry_key(channel, key, request.request_id)
+        if holder:
+            raise ApiError(409, body={"message": const.ERR_RETRY_KEY_ACCEPTED, **(holder["response"] or {})},
+                           headers={const.ACCEPTED_REQUEST_ID_HEADER: holder["request_id"]})
+        try:
+            response = self._push(request, channel, body, key)
+        except BaseException:
+            self.state.release_retry_key(channel, key, request.request_id)
+            raise
+        self.state.accept_retry_key(channel, key, request.request_id, response)
+        return Reply(response)
+
+    def _push(self, request, channel, body, key):
         to = body.get("to")
         details = validation.messages_details(body.get("messages"), channel.allow_http_media)
         if not to:
@@ -137,10 +148,7 @@ class LineApi:
             raise ApiError(429, const.ERR_MONTHLY_LIMIT)
         sent = self._send(request, channel, to, "push", body["messages"], delivered=delivered, reason=reason,
                           counted=delivered, retry_key=key)
-        response = {"sentMessages": sent}
-        if key:
-            self.state.accept_retry_key(channel, key, request.request_id, response)
-        return Reply(response)
+        return {"sentMessages": sent}
 
     def _audience(self, channel, to):
         if to.startswith("U"):
@@ -166,7 +174,7 @@ class LineApi:
             "channel_id": channel.channel_id, "to": to, "user_id": to if to.startswith("U") else None,
             "kind": kind, "messages": messages, "retry_key": retry_key, "request_id": request.request_id,
             "delivered": delivered, "reason": reason, "free": kind == "reply", "counted": counted,
-            "sent_messages": sent, "media_fetches": fetches, "timestamp": int(time.time() * 1000)})
+            "sent_messages": sent, "media_fetches": fetches, "timestamp": int(self.state.now() * 1000)})
         if delivered:
             for message, item in zip(messages, sent, strict=False):
                 self.state.add_chat(channel.channel_id, to, {
@@ -257,7 +265,7 @@ class LineApi:
         if not self.state.visible_user(request.channel, chat_id):
             raise ApiError(400, const.ERR_INVALID_PROPERTY % "chatId")
         self.state.log("loading", {"channel_id": request.channel.channel_id, "chat_id": chat_id,
-                                   "seconds": seconds, "until": time.time() + seconds})
+                                   "seconds": seconds, "until": self.state.now() + seconds})
         return Reply({}, status=202)
 
     def mark_as_read_by_token(self, request):

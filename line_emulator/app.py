@@ -226,7 +226,7 @@ class EmulatorApp:
             "request_id": request.request_id, "body": body,
             "headers": {h: request.headers[h] for h in CALL_LOG_HEADERS if h in request.headers},
             "response": reply.body if reply is not None and not isinstance(reply.body, bytes) else None,
-            "latency_ms": int(elapsed * 1000), "timestamp": int(time.time() * 1000)})
+            "latency_ms": int(elapsed * 1000), "timestamp": int(self.state.now() * 1000)})
 
     # -- control API and page ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ MAX_QUICK_REPLY_ITEMS = 13
 MAX_SENDER_NAME = 20
 MAX_REQUEST_BODY = 2 * 1024 * 1024
 RETRY_KEY_LIFETIME = 24 * 3600
+RETRY_KEY_WAIT = 10.0  # a resend waits at most this long for the first request with its key to finish
 PUSH_WINDOW_SINCE_LAST_MESSAGE = 7 * 24 * 3600  # non-friends who wrote in the last 7 days
 SENDABLE_TYPES = ("text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap",
                   "template", "flex")

@@ -1,7 +1,6 @@
 """Simulated LINE users acting: each action changes the world and becomes a signed webhook event."""
 
 import base64
-import time
 
 from . import const, ids, media, webhook
 from .state import EmulatorError
@@ -32,7 +31,7 @@ class Simulator:
             raise EmulatorError(f"User {user_id} belongs to provider {user.provider_id}, "
                                 f"channel {channel.channel_id} to {channel.provider_id}")
         source = dict(source) if source else webhook.user_source(user_id)
-        timestamp = int(time.time() * 1000) if timestamp is None else int(timestamp)
+        timestamp = int(self.state.now() * 1000) if timestamp is None else int(timestamp)
         mode = mode or channel.mode
         chat_id = webhook.chat_id_of(source)
         if source["type"] != "user":

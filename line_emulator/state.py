@@ -92,6 +92,7 @@ class State:
 
     def __init__(self, base_url=""):
         self.lock = threading.RLock()
+        self.retry_keys_changed = threading.Condition(self.lock)
         self.base_url = base_url
         self.reset()
 
@@ -114,6 +115,17 @@ class State:
             self.calls = []
             self.loading = []
             self._seq = 0
+            self.clock_offset = 0.0
+
+    def now(self):
+        """The emulator's clock (epoch seconds): the real time, shifted by ``advance_clock``."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds):
+        """Move the emulator's clock ``seconds`` forward (tokens, retry keys, windows age at once)."""
+        with self.lock:
+            self.clock_offset += float(seconds)
+            return self.clock_offset
 
     def avatar_url(self, user_id):
         return f"{self.base_url}{const.CONTROL_PREFIX}/avatars/{user_id}.png"
@@ -200,12 +212,12 @@ class State:
         """:return: the previous state ('none', 'friend' or 'blocked')"""
         with self.lock:
             friendship = self.friendship(channel_id, user_id)
-            previous, friendship["state"], friendship["since"] = friendship["state"], state, time.time()
+            previous, friendship["state"], friendship["since"] = friendship["state"], state, self.now()
             return previous
 
     def wrote(self, channel_id, user_id):
         with self.lock:
-            self.friendship(channel_id, user_id)["last_message_at"] = time.time()
+            self.friendship(channel_id, user_id)["last_message_at"] = self.now()
 
     def visible_user(self, channel, user_id):
         """The user if ``channel`` may know it (same provider), else None."""
@@ -222,7 +234,7 @@ class State:
             if friendship["state"] == "friend":
                 return True, None
             last = friendship["last_message_at"]
-            if last and time.time() - last < const.PUSH_WINDOW_SINCE_LAST_MESSAGE:
+            if last and self.now() - last < const.PUSH_WINDOW_SINCE_LAST_MESSAGE:
                 return True, None
             return False, "not a friend"
 
@@ -245,7 +257,7 @@ class State:
     def issue_token(self, channel, kind, lifetime):
         with self.lock:
             token = ids.access_token()
-            expires_at = time.time() + lifetime if lifetime else None
+            expires_at = self.now() + lifetime if lifetime else None
             self.tokens[token] = {"channel_id": channel.channel_id, "kind": kind, "expires_at": expires_at,
                                   "key_id": ids.token(16)}
             if kind == "short-lived":
@@ -259,7 +271,7 @@ class State:
     def channel_for_token(self, token):
         with self.lock:
             record = self.tokens.get(token or "")
-            if not record or (record["expires_at"] and record["expires_at"] < time.time()):
+            if not record or (record["expires_at"] and record["expires_at"] < self.now()):
                 return None
             return self.channels.get(record["channel_id"])
 
@@ -279,7 +291,7 @@ class State:
             token = ids.token(24)
             self.reply_tokens[token] = {"channel_id": channel.channel_id, "chat_id": chat_id,
                                         "event_time": event_time,
-                                        "expires_at": time.time() + channel.reply_token_ttl, "used": False}
+                                        "expires_at": self.now() + channel.reply_token_ttl, "used": False}
             return token
 
     def refresh_reply_token(self, token, ttl):
@@ -288,14 +300,14 @@ class State:
             record = self.reply_tokens.get(token)
             if record and not record["used"]:
                 limit = record["event_time"] / 1000 + const.REPLY_TOKEN_MAX_AGE
-                record["expires_at"] = min(time.time() + ttl, limit)
+                record["expires_at"] = min(self.now() + ttl, limit)
 
     def use_reply_token(self, channel, token):
         """Consume a reply token: :return: its record, or None when invalid, used or expired."""
         with self.lock:
             record = self.reply_tokens.get(token or "")
             if (not record or record["used"] or record["channel_id"] != channel.channel_id
-                    or record["expires_at"] < time.time()):
+                    or record["expires_at"] < self.now()):
                 return None
             record["used"] = True
             return record
@@ -308,18 +320,53 @@ class State:
 
     # -- retry keys -------------------------------------------------------------------------------
 
+    def reserve_retry_key(self, channel, key, request_id, wait=const.RETRY_KEY_WAIT):
+        """Claim ``key`` for this request, atomically.
+
+        A request that arrives while another with the same key is being processed waits for it (at
+        most ``wait`` s): LINE answers such a resend 409 only once it knows what the first one sent.
+
+        :return: None when this request now holds the key (finish with ``accept_retry_key`` or
+            ``release_retry_key``), else the record of the request that holds or accepted it
+            (``request_id``, ``response``: None when still in progress after ``wait``)
+        """
+        deadline = time.monotonic() + wait
+        with self.retry_keys_changed:
+            while True:
+                record = self.retry_keys.get((channel.channel_id, key))
+                if record and record["response"] is not None and self.now() - record["at"] > const.RETRY_KEY_LIFETIME:
+                    del self.retry_keys[(channel.channel_id, key)]
+                    record = None
+                if record is None:
+                    self.retry_keys[(channel.channel_id, key)] = {"request_id": request_id, "response": None,
+                                                                 "at": self.now()}
+                    return None
+                left = deadline - time.monotonic()
+                if record["response"] is not None or left <= 0:
+                    return copy.deepcopy(record)
+                self.retry_keys_changed.wait(left)
+
     def accepted_retry_key(self, channel, key):
+        """The accepted request of ``key`` (within 24 h), or None."""
         with self.lock:
             record = self.retry_keys.get((channel.channel_id, key))
-            if record and time.time() - record["at"] > const.RETRY_KEY_LIFETIME:
-                del self.retry_keys[(channel.channel_id, key)]
+            if not record or record["response"] is None or self.now() - record["at"] > const.RETRY_KEY_LIFETIME:
                 return None
             return record
 
     def accept_retry_key(self, channel, key, request_id, response):
-        with self.lock:
+        with self.retry_keys_changed:
             self.retry_keys[(channel.channel_id, key)] = {"request_id": request_id, "response": response,
-                                                         "at": time.time()}
+                                                         "at": self.now()}
+            self.retry_keys_changed.notify_all()
+
+    def release_retry_key(self, channel, key, request_id):
+        """The request holding ``key`` was refused: the key is free again (LINE accepts only a 200)."""
+        with self.retry_keys_changed:
+            record = self.retry_keys.get((channel.channel_id, key))
+            if record and record["request_id"] == request_id and record["response"] is None:
+                del self.retry_keys[(channel.channel_id, key)]
+            self.retry_keys_changed.notify_all()
 
     # -- quota ------------------------------------------------------------------------------------
 
@@ -343,7 +390,7 @@ class State:
                 "channel_id": channel.channel_id, "type": message_type, "data": data,
                 "content_type": content_type, "preview": preview, "file_name": file_name,
                 "polls_left": polls if transcoded else 0,
-                "ready_at": time.time() + (seconds if transcoded else 0),
+                "ready_at": self.now() + (seconds if transcoded else 0),
                 "unsent": False, "failed": False}
 
     def content(self, channel, message_id):
@@ -356,7 +403,7 @@ class State:
     def content_ready(self, record, poll=True):
         """Whether transcoding is over; each poll while it is not counts down ``polls_left``."""
         with self.lock:
-            if record["polls_left"] > 0 or time.time() < record["ready_at"]:
+            if record["polls_left"] > 0 or self.now() < record["ready_at"]:
                 if poll and record["polls_left"] > 0:
                     record["polls_left"] -= 1
                 return False
@@ -366,7 +413,7 @@ class State:
 
     def add_chat(self, channel_id, chat_id, entry):
         with self.lock:
-            entry = dict(entry, seq=self.next_seq(), timestamp=entry.get("timestamp") or int(time.time() * 1000))
+            entry = dict(entry, seq=self.next_seq(), timestamp=entry.get("timestamp") or int(self.now() * 1000))
             self.chats.setdefault((str(channel_id), chat_id), []).append(entry)
             return entry
 

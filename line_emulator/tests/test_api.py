@@ -1,5 +1,6 @@
 """LINE's API, driven with line-bot-sdk exactly as the addon drives LINE."""
 
+import threading
 import time
 import uuid
 
@@ -164,6 +165,35 @@ def test_retry_key_resend_is_409_with_the_first_request_id(api, emu, friend):
     assert conflict.headers["x-line-accepted-request-id"] == first.headers["x-line-request-id"]
     assert first.data.sent_messages[0].id in conflict.body
     assert len(emu.sent(user_id=friend["user_id"])) == 1
+
+
+def test_concurrent_pushes_with_one_retry_key_deliver_once(api, emu, friend, receiver):
+    # Each push fetches its image from the receiver, which answers slowly: the first request is still
+    # being processed when the others arrive with the same key.
+    receiver.delay = 0.5
+    image = messaging.ImageMessage(original_content_url=receiver.url + "/a.png",
+                                   preview_image_url=receiver.url + "/p.png")
+    key, results = str(uuid.uuid4()), []
+
+    def send():
+        try:
+            results.append(push(api, friend["user_id"], image, key=key))
+        except sdk_errors.ApiException as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=15)
+    [accepted] = [r for r in results if not isinstance(r, Exception)]
+    conflicts = [r for r in results if isinstance(r, Exception)]
+    assert [c.status for c in conflicts] == [409, 409, 409]
+    first_id = accepted.headers["x-line-request-id"]
+    assert {c.headers["x-line-accepted-request-id"] for c in conflicts} == {first_id}
+    assert all(accepted.data.sent_messages[0].id in c.body for c in conflicts)
+    [sent] = emu.sent(user_id=friend["user_id"])
+    assert sent["request_id"] == first_id
 
 
 def test_retry_key_must_be_a_uuid_and_is_refused_on_reply(api, emulator, emu, channel, friend, issue_token):
