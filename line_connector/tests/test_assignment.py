@@ -69,17 +69,29 @@ class TestAssignment(LineTransactionCase):
             body="answered", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.assertEqual(self.receive(self.new_customer("C5")).line_assignee_id, first[0].line_assignee_id)
 
+    def open_conversations_for(self, agent, count):
+        """``count`` customers waiting for ``agent`` (open = the customer wrote last)."""
+        self.line_channel.assign_user_ids = agent
+        conversations = [self.receive(self.new_customer(f"{agent.login} {i}")) for i in range(count)]
+        self.assertEqual({c.line_assignee_id for c in conversations}, {agent})
+        self.line_channel.assign_user_ids = self.agents[0] | self.agents[1] | self.agents[2]
+        return conversations
+
+    def answer(self, conversation):
+        conversation.with_user(conversation.line_assignee_id).message_post(
+            body="answered", message_type="comment", subtype_xmlid="mail.mt_comment")
+
     def test_least_busy(self):
+        busy = self.open_conversations_for(self.agents[0], 2)
+        self.open_conversations_for(self.agents[2], 1)
+        # Round robin would now go on after agent 2, to agent 0: least busy gives agent 1 (none open).
+        self.assertEqual(self.line_channel.assign_pointer_user_id, self.agents[2])
         self.line_channel.assign_method = "least_busy"
-        for i in range(3):
-            self.receive(self.new_customer(f"L{i}"))
-        busy = self.conversation_of(self.new_customer("x")) or self.env["discuss.channel"]
-        self.assertFalse(busy)
-        conversations = self.env["discuss.channel"].search([("line_channel_id", "=", self.line_channel.id)])
-        replied = conversations[0]
-        replied.with_user(replied.line_assignee_id).message_post(
-            body="done", message_type="comment", subtype_xmlid="mail.mt_comment")
-        self.assertEqual(self.receive(self.new_customer("L3")).line_assignee_id, replied.line_assignee_id)
+        self.assertEqual(self.receive(self.new_customer("L1")).line_assignee_id, self.agents[1])
+        # Answered conversations are not open: agent 0 is then the least busy (0 against 1 and 1).
+        for conversation in busy:
+            self.answer(conversation)
+        self.assertEqual(self.receive(self.new_customer("L2")).line_assignee_id, self.agents[0])
 
     def test_team_and_group_targets(self):
         team = self.env["crm.team"].create({"name": "LINE desk", "member_ids": [(6, 0, self.agent_ids[1:])]})
@@ -91,12 +103,26 @@ class TestAssignment(LineTransactionCase):
         self.assertEqual(self.receive(self.new_customer("G")).line_assignee_id.id, self.agent_ids[0])
 
     def test_returning_customer_gets_previous_assignee(self):
+        self.receive(self.new_customer("Before"))  # agent 0's turn: the regular goes to agent 1
         customer = self.new_customer("Regular")
         first = self.receive(customer)
+        self.assertEqual(first.line_assignee_id, self.agents[1])
+        # A second channel, whose round robin starts again at agent 0: the regular gets agent 1 again.
         other, emu_other = self._make_channel("Osaka Store 2", provider_id="provider-osaka",
                                               assign_target="users", assign_user_ids=[(6, 0, self.agent_ids)])
         second = self.receive(customer, channel=other, emu_channel=emu_other)
-        self.assertEqual(second.line_assignee_id, first.line_assignee_id)
+        self.assertEqual(second.line_assignee_id, self.agents[1])
+        newcomer = self.receive(self.new_customer("Newcomer"), channel=other, emu_channel=emu_other)
+        self.assertEqual(newcomer.line_assignee_id, self.agents[0], "a stranger would have had agent 0")
+
+    def test_returning_customer_skips_an_unavailable_previous_assignee(self):
+        customer = self.new_customer("Regular")
+        self.assertEqual(self.receive(customer).line_assignee_id, self.agents[0])
+        self.env["bus.presence"].create([{"user_id": agent.id, "status": "online"} for agent in self.agents[1:]])
+        other, emu_other = self._make_channel("Osaka Store 2", provider_id="provider-osaka", assign_target="users",
+                                              assign_user_ids=[(6, 0, self.agent_ids)], assign_only_available=True)
+        second = self.receive(customer, channel=other, emu_channel=emu_other)
+        self.assertEqual(second.line_assignee_id, self.agents[1], "agent 0 is offline: the next in turn")
 
     def test_changing_rules_reassigns_only_when_asked(self):
         conversation = self.receive(self.new_customer("Waiting"))
