@@ -64,6 +64,8 @@ P = const.CONTROL_PREFIX
 CONTROL_ROUTES = (
     (f"{P}", ("GET",), "info"),
     (f"{P}/reset", ("POST",), "reset"),
+    (f"{P}/clock", ("GET",), "clock"),
+    (f"{P}/clock", ("POST",), "advance_clock"),
     (f"{P}/channels", ("GET",), "channels"),
     (f"{P}/channels", ("POST",), "create_channel"),
     (f"{P}/channels/<channel_id>", ("GET",), "get_channel"),

@@ -49,6 +49,15 @@ class EmulatorClient:
     def info(self):
         return self._call("GET", "")
 
+    def clock(self):
+        """:return: dict(now=the emulator's time in epoch seconds, offset=seconds it is ahead of real time)"""
+        return self._call("GET", "/clock")
+
+    def advance_clock(self, seconds):
+        """Move the emulator's clock forward: tokens, reply tokens, retry keys, the 7-day push window
+        and rate-limit windows age at once (webhook redelivery still waits in real time)."""
+        return self._call("POST", "/clock", {"seconds": seconds})
+
     # -- channels ----------------------------------------------------------------------------------
 
     def create_channel(self, channel_id=None, channel_secret=None, provider_id=const.DEFAULT_PROVIDER,

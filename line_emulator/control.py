@@ -65,6 +65,16 @@ class Control:
         return {"base_url": self.state.base_url, "channels": len(self.state.channels), "users": len(self.state.users),
                 "stickers": list(const.PHONE_STICKERS), "sticker_cdn": const.STICKER_CDN}
 
+    def clock(self, request):
+        return {"now": self.state.now(), "offset": self.state.clock_offset}
+
+    def advance_clock(self, request):
+        seconds = body_of(request).get("seconds")
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise EmulatorError("seconds (a number >= 0) is required: the clock only moves forward")
+        self.state.advance_clock(seconds)
+        return self.clock(request)
+
     # -- channels ------------------------------------------------------------------------------------
 
     def channels(self, request):
