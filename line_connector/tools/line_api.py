@@ -273,41 +273,65 @@ class LineClient:
             if cached and cached[1] > now:
                 return cached[0]
         token, expires_in = self.issue_stateless_token()
-        with _token_lock:
-            _token_cache[key] = (token, now + max(expires_in - self.token_margin, 1))
+        # Renewed ``token_margin`` seconds before LINE's expiry; a token that expires sooner
+        # than that is used for this call only.
+        fresh_for = expires_in - self.token_margin
+        if fresh_for > 0:
+            with _token_lock:
+                _token_cache[key] = (token, now + fresh_for)
         return token
 
-    def forget_token(self):
-        """Drop the cached token, e.g. after LINE answered 401 with it."""
+    def forget_token(self, token=None):
+        """Drop the cached token (only if it is still ``token``, when given)."""
+        key = (self.api_url, str(self.channel_id), self.channel_secret)
         with _token_lock:
-            _token_cache.pop((self.api_url, str(self.channel_id), self.channel_secret), None)
+            cached = _token_cache.get(key)
+            if cached and (token is None or cached[0] == token):
+                del _token_cache[key]
 
-    def _api(self):
-        return messaging.ApiClient(self._configuration(self.api_url, self.token()))
+    def _call(self, what, call, data=False):
+        """Run ``call(api_client)`` against the API (or content) host and raise our errors.
 
-    def _data_api(self):
-        return messaging.ApiClient(self._configuration(self.data_url, self.token()))
+        A stateless token LINE accepted may be refused before its expiry (LINE restarted or
+        revoked it; the emulator forgets its tokens when restarted): on that 401 the cached
+        token is dropped and the call is made exactly once more with a new one. A long-lived
+        token given by the admin is never replaced: its 401 is for the admin to fix.
+        """
+        host = self.data_url if data else self.api_url
+        token = self.token()
+        try:
+            return self._call_with(what, call, host, token)
+        except LineAuthError as error:
+            if self.access_token or error.status != 401:
+                raise
+            _logger.info("LINE refused the cached access token of channel %s (%s, request %s): issuing a new one",
+                         self.channel_id, what, error.request_id)
+            self.forget_token(token)
+        return self._call_with(what, call, host, self.token())
+
+    def _call_with(self, what, call, host, token):
+        with messaging.ApiClient(self._configuration(host, token)) as client, _Call(what):
+            return call(client)
 
     # -- channel ------------------------------------------------------------
 
     def bot_info(self):
         """:return: dict with userId, basicId, premiumId, displayName, pictureUrl, chatMode, markAsReadMode"""
-        with self._api() as client, _Call("bot info"):
-            return _to_dict(messaging.MessagingApi(client).get_bot_info(_request_timeout=self.timeout))
+        return self._call("bot info", lambda client: _to_dict(
+            messaging.MessagingApi(client).get_bot_info(_request_timeout=self.timeout)))
 
     def get_webhook_endpoint(self):
         """:return: dict(endpoint, active), or None when no endpoint is set at LINE"""
         try:
-            with self._api() as client, _Call("get webhook endpoint"):
-                info = messaging.MessagingApi(client).get_webhook_endpoint(_request_timeout=self.timeout)
+            info = self._call("get webhook endpoint", lambda client: messaging.MessagingApi(
+                client).get_webhook_endpoint(_request_timeout=self.timeout))
         except LineNotFoundError:
             return None
         return _to_dict(info)
 
     def set_webhook_endpoint(self, url):
-        with self._api() as client, _Call("set webhook endpoint"):
-            messaging.MessagingApi(client).set_webhook_endpoint(
-                messaging.SetWebhookEndpointRequest(endpoint=url), _request_timeout=self.timeout)
+        self._call("set webhook endpoint", lambda client: messaging.MessagingApi(client).set_webhook_endpoint(
+            messaging.SetWebhookEndpointRequest(endpoint=url), _request_timeout=self.timeout))
 
     def test_webhook_endpoint(self, url=None):
         """Ask LINE to send an empty, signed webhook to the endpoint.
@@ -315,17 +339,18 @@ class LineClient:
         :return: dict(success, timestamp, statusCode, reason, detail)
         """
         request = messaging.TestWebhookEndpointRequest(endpoint=url) if url else None
-        with self._api() as client, _Call("test webhook endpoint"):
-            result = messaging.MessagingApi(client).test_webhook_endpoint(
-                request, _request_timeout=(self.timeout[0], self.timeout[1] + 10))
-        return _to_dict(result)
+        return self._call("test webhook endpoint", lambda client: _to_dict(
+            messaging.MessagingApi(client).test_webhook_endpoint(
+                request, _request_timeout=(self.timeout[0], self.timeout[1] + 10))))
 
     def quota(self):
         """:return: dict(type='none'|'limited', value=int|None, used=int)"""
-        with self._api() as client, _Call("quota"):
+        def call(client):
             api = messaging.MessagingApi(client)
-            quota = api.get_message_quota(_request_timeout=self.timeout)
-            used = api.get_message_quota_consumption(_request_timeout=self.timeout)
+            return (api.get_message_quota(_request_timeout=self.timeout),
+                    api.get_message_quota_consumption(_request_timeout=self.timeout))
+
+        quota, used = self._call("quota", call)
         return {"type": quota.type.value if hasattr(quota.type, "value") else quota.type,
                 "value": quota.value, "used": used.total_usage}
 
@@ -335,15 +360,15 @@ class LineClient:
         :return: dict(userId, displayName, pictureUrl, statusMessage, language)
         :raise LineNotFoundError: the user is not a friend, blocked the account, or gave no consent
         """
-        with self._api() as client, _Call("profile"):
+        def call(client):
             api = messaging.MessagingApi(client)
             if group_id:
-                profile = api.get_group_member_profile(group_id, user_id, _request_timeout=self.timeout)
-            elif room_id:
-                profile = api.get_room_member_profile(room_id, user_id, _request_timeout=self.timeout)
-            else:
-                profile = api.get_profile(user_id, _request_timeout=self.timeout)
-        return _to_dict(profile)
+                return api.get_group_member_profile(group_id, user_id, _request_timeout=self.timeout)
+            if room_id:
+                return api.get_room_member_profile(room_id, user_id, _request_timeout=self.timeout)
+            return api.get_profile(user_id, _request_timeout=self.timeout)
+
+        return _to_dict(self._call("profile", call))
 
     def fetch_picture(self, url, max_bytes=5 * 1024 * 1024):
         """Download a public picture (a profile picture on LINE's CDN); None when it cannot be had."""
@@ -375,7 +400,8 @@ class LineClient:
         :raise LineInvalidRequestError: the content is larger than ``max_bytes``
         """
         path = f"/v2/bot/message/{message_id}/content" + ("/preview" if preview else "")
-        with self._data_api() as client, _Call("download content"):
+
+        def call(client):
             # The SDK reads whole bodies into memory; its REST client streams when asked to.
             response = client.rest_client.request(
                 "GET", self.data_url + path,
@@ -396,12 +422,12 @@ class LineClient:
             finally:
                 response.release_conn()
 
+        return self._call("download content", call, data=True)
+
     def transcoding_status(self, message_id):
         """:return: 'processing', 'succeeded' or 'failed'"""
-        with self._data_api() as client, _Call("transcoding status"):
-            result = messaging.MessagingApiBlob(client).get_message_content_transcoding_by_message_id(
-                message_id, _request_timeout=self.timeout)
-        return result.status
+        return self._call("transcoding status", lambda client: messaging.MessagingApiBlob(
+            client).get_message_content_transcoding_by_message_id(message_id, _request_timeout=self.timeout)).status
 
     # -- sending --------------------------------------------------------------
 
@@ -424,10 +450,8 @@ class LineClient:
         :return: dict(sent_messages, request_id)
         """
         request = messaging.ReplyMessageRequest(reply_token=reply_token, messages=self._messages(messages))
-        with self._api() as client, _Call("reply"):
-            response = messaging.MessagingApi(client).reply_message_with_http_info(
-                request, _request_timeout=self.timeout)
-        return self._sent(response)
+        return self._sent(self._call("reply", lambda client: messaging.MessagingApi(
+            client).reply_message_with_http_info(request, _request_timeout=self.timeout)))
 
     def push(self, to, messages, retry_key=None):
         """Push messages (counted against the monthly quota).
@@ -441,9 +465,8 @@ class LineClient:
         retry_key = retry_key or str(uuid.uuid4())
         request = messaging.PushMessageRequest(to=to, messages=self._messages(messages))
         try:
-            with self._api() as client, _Call("push"):
-                response = messaging.MessagingApi(client).push_message_with_http_info(
-                    request, x_line_retry_key=retry_key, _request_timeout=self.timeout)
+            response = self._call("push", lambda client: messaging.MessagingApi(client).push_message_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self.timeout))
         except LineConflictError as conflict:
             return {"sent_messages": conflict.sent_messages, "request_id": conflict.accepted_request_id,
                     "retry_key": retry_key, "already_accepted": True}
@@ -451,14 +474,12 @@ class LineClient:
 
     def show_loading(self, chat_id, seconds=20):
         """Show the loading animation to a user (1:1 chats only)."""
-        with self._api() as client, _Call("loading indicator"):
-            messaging.MessagingApi(client).show_loading_animation(
-                messaging.ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
-                _request_timeout=self.timeout)
+        self._call("loading indicator", lambda client: messaging.MessagingApi(client).show_loading_animation(
+            messaging.ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+            _request_timeout=self.timeout))
 
     def mark_as_read(self, mark_as_read_token):
         """Mark a user's message, and all before it, as read (meaningful with Chat on)."""
-        with self._api() as client, _Call("mark as read"):
-            messaging.MessagingApi(client).mark_messages_as_read_by_token(
-                messaging.MarkMessagesAsReadByTokenRequest(mark_as_read_token=mark_as_read_token),
-                _request_timeout=self.timeout)
+        self._call("mark as read", lambda client: messaging.MessagingApi(client).mark_messages_as_read_by_token(
+            messaging.MarkMessagesAsReadByTokenRequest(mark_as_read_token=mark_as_read_token),
+            _request_timeout=self.timeout))

@@ -49,6 +49,7 @@ class ScriptedLine:
 
     def __init__(self):
         self.status, self.body, self.headers = 200, {}, {}
+        self.token_expires_in = 900
         self.requests = []
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
@@ -58,13 +59,27 @@ class ScriptedLine:
     def _app(self, request):
         self.requests.append((request.method, request.path, dict(request.headers), request.get_data()))
         if request.path == "/oauth2/v3/token":
-            return Response(json.dumps({"access_token": "scripted", "expires_in": 900, "token_type": "Bearer"}),
-                            content_type="application/json")
+            token = f"scripted-{len(self.token_requests())}"
+            return Response(json.dumps({"access_token": token, "expires_in": self.token_expires_in,
+                                        "token_type": "Bearer"}), content_type="application/json")
         return Response(json.dumps(self.body), status=self.status, headers=self.headers,
                         content_type="application/json")
 
     def answer(self, status, body=None, headers=None):
         self.status, self.body, self.headers = status, body or {}, headers or {}
+
+    def token_requests(self):
+        return [r for r in self.requests if r[1] == "/oauth2/v3/token"]
+
+    def api_requests(self):
+        """The other requests, as (path, bearer token)."""
+        return [(r[1], r[2].get("Authorization", "")[len("Bearer "):]) for r in self.requests
+                if r[1] != "/oauth2/v3/token"]
+
+    def close(self):
+        """Stop listening: connections are refused from now on."""
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
@@ -72,4 +87,4 @@ def scripted():
     server = ScriptedLine()
     server.thread.start()
     yield server
-    server.server.shutdown()
+    server.close()

@@ -1,9 +1,11 @@
 """The LINE adapter, on its own: against the LINE platform emulator and a scripted server."""
 
 import io
+import time
 import uuid
 
 import pytest
+import requests
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -35,20 +37,90 @@ def test_stateless_token_is_issued_once_and_cached(line_api, client, emu):
     assert first and client.token() == first
 
 
-def test_wrong_secret_is_an_auth_error_with_lines_text(line_api, emulator, channel):
+def test_wrong_secret_is_an_auth_error_with_lines_text(line_api, emulator, emu, channel):
     line_api.clear_token_cache()
     bad = line_api.LineClient(channel["channel_id"], "wrong", api_url=emulator.base_url, data_url=emulator.base_url)
     with pytest.raises(line_api.LineAuthError) as caught:
         bad.bot_info()
     assert "invalid" in str(caught.value).lower()
+    assert len(emu.calls(endpoint="token")) == 1, "a refused secret is asked once, not in a loop"
 
 
-def test_bad_long_lived_token_is_an_auth_error(line_api, emulator, channel):
+def test_bad_long_lived_token_is_an_auth_error(line_api, emulator, emu, channel):
     bad = line_api.LineClient(channel["channel_id"], SECRET, access_token="not-a-token",
                               api_url=emulator.base_url, data_url=emulator.base_url)
     with pytest.raises(line_api.LineAuthError) as caught:
         bad.bot_info()
     assert caught.value.status == 401 and caught.value.request_id
+    assert len(emu.calls(endpoint="info")) == 1
+    assert not emu.calls(endpoint="token"), "the admin's long-lived token is never replaced by another"
+
+
+def _revoke(emulator, token):
+    """LINE stops accepting ``token`` (its own revoke endpoint)."""
+    requests.post(emulator.base_url + "/v2/oauth/revoke", data={"access_token": token}, timeout=5).raise_for_status()
+
+
+def test_a_refused_cached_token_is_replaced_and_the_push_sent_once(client, emulator, emu, friend):
+    old = client.token()
+    _revoke(emulator, old)
+    client.push(friend["user_id"], [{"type": "text", "text": "still works"}])
+    assert len(emu.calls(endpoint="token")) == 2
+    assert [c["status"] for c in emu.calls(endpoint="push")] == [401, 200]
+    assert [s["messages"][0]["text"] for s in emu.sent(user_id=friend["user_id"])] == ["still works"]
+    assert client.token() != old
+
+
+def test_after_line_restarts_the_next_call_gets_a_new_token(line_api, client, emu, channel):
+    client.bot_info()
+    emu.reset()  # the emulator forgets every token, as after a restart
+    emu.create_channel(channel_id=channel["channel_id"], channel_secret=SECRET, provider_id="provider-a",
+                       display_name="Test Shop again")
+    assert client.bot_info()["displayName"] == "Test Shop again"
+    assert len(emu.calls(endpoint="token")) == 1, "the new token (the first one was issued before the reset)"
+
+
+def test_a_token_refused_again_is_retried_only_once(line_api, scripted):
+    line_api.clear_token_cache()
+    client = line_api.LineClient("1", "s", api_url=scripted.base_url, data_url=scripted.base_url)
+    scripted.answer(401, {"message": "Authentication failed. Confirm that the access token is valid."})
+    with pytest.raises(line_api.LineAuthError) as caught:
+        client.bot_info()
+    assert "access token" in caught.value.message
+    assert len(scripted.token_requests()) == 2
+    assert scripted.api_requests() == [("/v2/bot/info", "scripted-1"), ("/v2/bot/info", "scripted-2")]
+
+
+def test_a_refused_long_lived_token_is_not_retried(line_api, scripted):
+    client = line_api.LineClient("1", "s", access_token="long-lived", api_url=scripted.base_url,
+                                 data_url=scripted.base_url)
+    scripted.answer(401, {"message": "Authentication failed."})
+    with pytest.raises(line_api.LineAuthError):
+        client.bot_info()
+    assert not scripted.token_requests()
+    assert scripted.api_requests() == [("/v2/bot/info", "long-lived")]
+
+
+def test_a_token_is_renewed_shortly_before_it_expires(line_api, scripted):
+    line_api.clear_token_cache()
+    scripted.answer(200, {"userId": "U1", "basicId": "@1", "displayName": "Bot", "chatMode": "bot",
+                          "markAsReadMode": "auto"})
+    # 900 s, renewed 899.7 s early: fresh for 0.3 s.
+    client = line_api.LineClient("1", "s", api_url=scripted.base_url, data_url=scripted.base_url,
+                                 token_margin=899.7)
+    client.bot_info()
+    time.sleep(0.5)
+    client.bot_info()
+    assert [token for _path, token in scripted.api_requests()] == ["scripted-1", "scripted-2"]
+
+
+def test_a_token_expiring_within_the_margin_is_not_kept(line_api, scripted):
+    line_api.clear_token_cache()
+    scripted.token_expires_in = 30
+    client = line_api.LineClient("2", "s", api_url=scripted.base_url, data_url=scripted.base_url,
+                                 token_margin=60)
+    assert client.token() == "scripted-1"
+    assert client.token() == "scripted-2"
 
 
 def test_bot_info(client, channel):
@@ -127,12 +199,22 @@ def test_server_error_is_retryable(line_api, client, emu, friend):
     assert caught.value.retryable and caught.value.status == 500
 
 
-@pytest.mark.parametrize("kind", ["delay", "drop"])
-def test_timeouts_and_dropped_connections_are_network_errors(line_api, client, emu, friend, kind):
-    emu.set_fault("push", kind, count=1, delay=3)
+@pytest.mark.parametrize("kind,after,delivered", [
+    ("delay", True, True),  # LINE sends, its answer comes after the read timeout (2 s)
+    ("drop", False, False),  # the connection drops before LINE acts
+    ("drop", True, True),  # LINE sends, then the connection drops: the answer is lost
+])
+def test_timeouts_and_dropped_connections_are_network_errors(line_api, client, emu, friend, kind, after,
+                                                              delivered):
+    client.token()  # the fault is for the push, not for the token issued before it
+    emu.set_fault("push", kind, count=1, delay=3 if kind == "delay" else None, after=after)
     with pytest.raises(line_api.LineNetworkError) as caught:
         client.push(friend["user_id"], [{"type": "text", "text": "x"}])
     assert caught.value.retryable
+    assert caught.value.maybe_delivered, "sent: LINE may have acted on it, so resend with the same retry key"
+    timed_out = "Timeout" in str(caught.value)
+    assert timed_out == (kind == "delay"), str(caught.value)
+    assert bool(emu.sent(user_id=friend["user_id"])) == delivered
 
 
 def test_loading_indicator_and_mark_as_read(client, emu, channel, friend):
@@ -210,9 +292,16 @@ def test_push_409_is_success(line_api, scripted):
     assert result["sent_messages"] == [{"id": "42"}]
 
 
-def test_unreachable_line_is_a_network_error(line_api, scripted):
-    client = line_api.LineClient("1", "s", api_url=scripted.base_url, data_url=scripted.base_url)
+def test_unreachable_line_is_a_network_error_and_nothing_was_sent(line_api, scripted):
     line_api.clear_token_cache()
-    scripted.server.shutdown()
-    with pytest.raises(line_api.LineNetworkError):
+    client = line_api.LineClient("1", "s", api_url=scripted.base_url, data_url=scripted.base_url)
+    with_token = line_api.LineClient("1", "s", access_token="t", api_url=scripted.base_url,
+                                     data_url=scripted.base_url)
+    scripted.close()
+    with pytest.raises(line_api.LineNetworkError) as caught:
         client.token()
+    assert caught.value.retryable and not caught.value.maybe_delivered
+    with pytest.raises(line_api.LineNetworkError) as caught:
+        with_token.push("U" + "1" * 32, [{"type": "text", "text": "x"}])
+    assert not caught.value.maybe_delivered, "the connection was refused: LINE never got the push"
+    assert "NewConnectionError" in str(caught.value) or "Refused" in str(caught.value)
