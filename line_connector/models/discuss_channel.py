@@ -81,20 +81,28 @@ class DiscussChannel(models.Model):
         conversation._line_route_new()
         return conversation, True
 
-    def _line_route_new(self):
-        """A new conversation reaches a person: its company, team and assignee, by the channel's rule."""
+    def _line_route_new(self, again=False):
+        """A new conversation reaches a person: its company, team and assignee, by the channel's rule.
+
+        ``again``: the customer writes into a one-to-one conversation nobody was assigned (everyone
+        was at their limit, or away): the rule gets another chance, and the assignee a note.
+        """
         self.ensure_one()
         line_channel, identity = self.line_channel_id, self.line_identity_id
         shared = line_channel.scope == "shared"
-        vals = {
-            "line_company_id": (line_channel.default_company_id if shared else line_channel.company_id).id,
-            "line_team_id": line_channel.default_team_id.id if shared else False,
-        }
-        self.write(vals)
-        if shared and not line_channel.default_company_id:
-            return  # nobody but LINE managers: the channel form warns about it
-        if self.line_team_id:
-            self.add_members(partner_ids=self.line_team_id.member_ids.partner_id.ids, post_joined_message=False)
+        if again:
+            if self.line_assignee_id or not identity or self.line_chat_id or (shared and not self.line_company_id):
+                return
+        else:
+            vals = {
+                "line_company_id": (line_channel.default_company_id if shared else line_channel.company_id).id,
+                "line_team_id": line_channel.default_team_id.id if shared else False,
+            }
+            self.write(vals)
+            if shared and not line_channel.default_company_id:
+                return  # nobody but LINE managers: the channel form warns about it
+            if self.line_team_id:
+                self.add_members(partner_ids=self.line_team_id.member_ids.partner_id.ids, post_joined_message=False)
         if identity and not self.line_chat_id:
             salesperson = identity.partner_id.user_id
             if salesperson and not salesperson.share and line_channel._is_available(salesperson):
@@ -102,7 +110,7 @@ class DiscussChannel(models.Model):
             else:
                 assignee = line_channel._pick_assignee(identity)
             if assignee:
-                self._line_assign(assignee, note=False)
+                self._line_assign(assignee, note=again)
 
     def _line_assign(self, user, note=True):
         """Make ``user`` the one who answers: member, notified, and (if the channel wants) an activity."""
@@ -255,6 +263,7 @@ class DiscussChannel(models.Model):
         self.ensure_one()
         # sudo: discuss.channel - tracking who spoke last is the integration's
         self.sudo().write({"line_unreplied": True, "line_last_customer_date": fields.Datetime.now()})
+        self._line_route_new(again=True)
         author = identity._author_values()
         conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)
         if "guest" in author:

@@ -69,6 +69,31 @@ class TestAssignment(LineTransactionCase):
             body="answered", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.assertEqual(self.receive(self.new_customer("C5")).line_assignee_id, first[0].line_assignee_id)
 
+    def test_unassigned_conversation_is_assigned_when_the_customer_writes_again(self):
+        self.line_channel.assign_max_open = 1
+        first = [self.receive(self.new_customer(f"C{i}")) for i in range(3)]
+        waiting_customer = self.new_customer("Waiting")
+        waiting = self.receive(waiting_customer, "anyone?")
+        self.assertFalse(waiting.line_assignee_id, "everyone is at the cap")
+        self.receive(waiting_customer, "still there?")
+        self.assertFalse(waiting.line_assignee_id, "still everyone at the cap")
+        self.answer(first[1])  # agent 1 is free again
+        self.receive(waiting_customer, "hello again")
+        self.assertEqual(waiting.line_assignee_id, self.agents[1])
+        member = waiting.channel_member_ids.filtered(lambda m: m.partner_id == self.agents[1].partner_id)
+        self.assertEqual(member.message_unread_counter, 3, "the customer's messages wait for them")
+        self.assertIn("Assigned to agent1", " ".join(waiting.message_ids.mapped("body")))
+
+    def test_unassigned_conversation_is_assigned_once_someone_is_available(self):
+        self.line_channel.assign_only_available = True
+        customer = self.new_customer("Night owl")
+        conversation = self.receive(customer, "anyone?")
+        self.assertFalse(conversation.line_assignee_id, "nobody is online")
+        self.env["bus.presence"].create([{"user_id": self.agents[2].id, "status": "online"}])
+        self.agents[2].invalidate_recordset(["im_status"])
+        self.receive(customer, "good morning")
+        self.assertEqual(conversation.line_assignee_id, self.agents[2])
+
     def open_conversations_for(self, agent, count):
         """``count`` customers waiting for ``agent`` (open = the customer wrote last)."""
         self.line_channel.assign_user_ids = agent
