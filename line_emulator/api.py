@@ -140,27 +140,33 @@ class LineApi:
             raise ApiError(400, body=validation.error_body(details))
         if not ids.is_chat_id(to):
             raise ApiError(400, const.ERR_INVALID_PROPERTY % "to")
-        delivered, reason = self._audience(channel, to)
+        delivered, reason, recipients = self._audience(channel, to)
         if channel.quota is not None and channel.usage >= channel.quota:
             raise ApiError(429, const.ERR_MONTHLY_LIMIT)
-        # LINE counts a push once per recipient it reaches, whatever the number of message objects.
-        if delivered and not self.state.consume_quota(channel, 1):
+        # LINE counts a push once per recipient it reaches, whatever the number of message objects;
+        # in a group or room every member is a recipient (the account itself is not).
+        if delivered and not self.state.consume_quota(channel, recipients):
             raise ApiError(429, const.ERR_MONTHLY_LIMIT)
         sent = self._send(request, channel, to, "push", body["messages"], delivered=delivered, reason=reason,
-                          counted=delivered, retry_key=key)
+                          counted=bool(delivered and recipients), retry_key=key,
+                          recipients=recipients if delivered else 0)
         return {"sentMessages": sent}
 
     def _audience(self, channel, to):
+        """Whom a push reaches: (delivered, reason, number of recipients counted in the quota)."""
         if to.startswith("U"):
             if not self.state.visible_user(channel, to):
                 # Unknown user IDs and IDs of another provider are refused alike.
                 raise ApiError(400, const.ERR_FAILED_TO_SEND)
-            return self.state.push_audience(channel, to)
-        if self.state.group_members(channel.channel_id, to) is None:
+            delivered, reason = self.state.push_audience(channel, to)
+            return delivered, reason, 1
+        members = self.state.group_members(channel.channel_id, to)
+        if members is None:
             raise ApiError(400, const.ERR_FAILED_TO_SEND)
-        return True, None
+        return True, None, len(members)
 
-    def _send(self, request, channel, to, kind, messages, delivered, reason, counted, retry_key=None):
+    def _send(self, request, channel, to, kind, messages, delivered, reason, counted, retry_key=None,
+              recipients=0):
         """Record what the bot sent, fetch its media as LINE would, show it on the phone."""
         sent = []
         for message in messages:
@@ -174,6 +180,7 @@ class LineApi:
             "channel_id": channel.channel_id, "to": to, "user_id": to if to.startswith("U") else None,
             "kind": kind, "messages": messages, "retry_key": retry_key, "request_id": request.request_id,
             "delivered": delivered, "reason": reason, "free": kind == "reply", "counted": counted,
+            "recipients": recipients,
             "sent_messages": sent, "media_fetches": fetches, "timestamp": int(self.state.now() * 1000)})
         if delivered:
             for message, item in zip(messages, sent, strict=False):

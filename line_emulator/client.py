@@ -165,10 +165,11 @@ class EmulatorClient:
         """A ``messageEdited`` event for the user's text message."""
         return self.act(channel_id, user_id, "messageEdited", sync, message_id=message_id, text=text, **extra)
 
-    def group_event(self, channel_id, kind, chat_id=None, user_ids=None, sync=True):
-        """``kind``: join, leave, memberJoined, memberLeft. :return: dict(events, chat_id, delivery)"""
+    def group_event(self, channel_id, kind, chat_id=None, user_ids=None, sync=True, room=False):
+        """``kind``: join, leave, memberJoined, memberLeft; a new chat is a room with ``room`` (an ID
+        starting with R is one). :return: dict(events, chat_id, delivery)"""
         return self._call("POST", f"/channels/{channel_id}/groups/{kind}",
-                          {"chat_id": chat_id, "user_ids": user_ids or [], "sync": sync})
+                          {"chat_id": chat_id, "user_ids": user_ids or [], "sync": sync, "room": room})
 
     # -- raw events ---------------------------------------------------------------------------------
 

@@ -149,7 +149,8 @@ class Control:
             raise EmulatorError(f"Unknown group action {action!r}; one of {', '.join(GROUP_ACTIONS)}", 404)
         params = body_of(request)
         return self.simulator.group_act(channel_id, action, chat_id=params.get("chat_id"),
-                                        user_ids=params.get("user_ids"), sync=params.get("sync", True))
+                                        user_ids=params.get("user_ids"), sync=params.get("sync", True),
+                                        room=bool(params.get("room")))
 
     def build_event(self, request, channel_id):
         params = body_of(request)

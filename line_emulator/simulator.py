@@ -186,11 +186,12 @@ class Simulator:
         return self.deliverer.deliver(channel, events=events, body=body, signature=signature, sync=sync,
                                       redeliver=redeliver)
 
-    def group_act(self, channel_id, kind, chat_id=None, user_ids=None, sync=True):
+    def group_act(self, channel_id, kind, chat_id=None, user_ids=None, sync=True, room=False):
         """The account joins or leaves a group/room (``join``, ``leave``), or users join or leave it
-        (``memberJoined``, ``memberLeft``). A new group ID is made when none is given."""
+        (``memberJoined``, ``memberLeft``). A new group ID (room ID with ``room``) is made when none is
+        given; an ID starting with R is a room."""
         channel = self.state.channel(channel_id)
-        chat_id = chat_id or ids.group_id()
+        chat_id = chat_id or (ids.room_id() if room else ids.group_id())
         source = webhook.room_source(chat_id) if chat_id.startswith("R") else webhook.group_source(chat_id)
         user_ids = list(user_ids or [])
         event = self.build(channel_id, None, kind, source=source, user_ids=user_ids)
