@@ -40,21 +40,36 @@ class TestConversationLists(LineTransactionCase):
         conversation.with_user(self.operator).message_post(
             body="answer", message_type="comment", subtype_xmlid="mail.mt_comment")
 
-    def filtered(self, name):
+    def search_view(self, user):
+        """The search view of the LINE conversations list, as the web client gets it for ``user``."""
+        action = self.env.ref("line_connector.discuss_channel_action_line")
+        views = self.env["discuss.channel"].with_user(user).get_views(
+            [(action.search_view_id.id, "search")], {"action_id": action.id})
+        return etree.fromstring(views["views"]["search"]["arch"])
+
+    def filtered(self, name, user=None):
         """Search with the domain of the search view's filter ``name``, as the web client evaluates it."""
-        view = self.env.ref("line_connector.discuss_channel_view_search_line")
-        [node] = etree.fromstring(view.arch).xpath(f"//filter[@name='{name}']")
-        tz = pytz.timezone(self.operator.tz or "UTC")
+        user = user or self.operator
+        [node] = self.search_view(user).xpath(f"//filter[@name='{name}']")
+        tz = pytz.timezone(user.tz or "UTC")
 
         class ClientDatetime(datetime.datetime):
             def to_utc(self):  # the web client's helper: local time to UTC
                 return tz.localize(self).astimezone(pytz.utc).replace(tzinfo=None)
 
         client_datetime = SimpleNamespace(datetime=ClientDatetime, time=datetime.time)
-        context = {"uid": self.operator.id, "datetime": client_datetime,
-                   "context_today": lambda: fields.Date.context_today(self.operator)}
+        context = {"uid": user.id, "datetime": client_datetime,
+                   "context_today": lambda: fields.Date.context_today(user)}
         domain = safe_eval(node.get("domain"), context)
-        return self.env["discuss.channel"].with_user(self.operator).search(domain + [("channel_type", "=", "line")])
+        return self.env["discuss.channel"].with_user(user).search(domain + [("channel_type", "=", "line")])
+
+    def grouped(self, name, user=None):
+        """Conversations counted per group of the search view's group-by ``name``."""
+        user = user or self.operator
+        [node] = self.search_view(user).xpath(f"//filter[@name='{name}']")
+        group_by = safe_eval(node.get("context"))["group_by"]
+        return dict(self.env["discuss.channel"].with_user(user)._read_group(
+            [("channel_type", "=", "line")], [group_by], ["__count"]))
 
     def test_unlinked_filters(self):
         unlinked = self.unlinked_new | self.unlinked_old | self.unlinked_answered | self.someone_elses
@@ -76,11 +91,33 @@ class TestConversationLists(LineTransactionCase):
         self.assertFalse(self.filtered("my_contacts_unreplied"))
         self.assertEqual(self.filtered("my_contacts_today"), self.my_contact)
 
-    def test_group_by_friend_state_and_assignee(self):
-        groups = dict(self.env["discuss.channel"]._read_group(
-            [("channel_type", "=", "line")], ["line_assignee_id"], ["__count"]))
-        self.assertEqual(groups[self.operator], 4)
-        self.assertEqual(groups[self.manager], 1)
+    def test_unreplied_and_unassigned_filters(self):
+        self.assertEqual(self.filtered("unreplied"), self.all - self.unlinked_answered)
+        self.assertFalse(self.filtered("unassigned"))
+        # sudo: discuss.channel - a conversation nobody could take (everyone at their limit)
+        self.unlinked_old.sudo().with_context(line_assigning=True).line_assignee_id = False
+        self.assertEqual(self.filtered("unassigned", self.manager), self.unlinked_old)
+
+    def test_friend_state_filters(self):
+        self.assertEqual(self.filtered("friends"), self.all)
+        self.someone_elses.line_identity_id.friend_state = "blocked"
+        self.assertEqual(self.filtered("friends", self.manager), self.all - self.someone_elses)
+        self.assertEqual(self.filtered("blocked", self.manager), self.someone_elses)
+        self.assertEqual(self.grouped("group_friend_state", self.manager), {"friend": 4, "blocked": 1})
+
+    def test_search_and_group_by_channel_company_assignee_team(self):
+        for user in (self.operator, self.manager):
+            searchable = set(self.search_view(user).xpath("//field/@name"))
+            self.assertLessEqual({"line_channel_id", "line_assignee_id", "line_team_id", "line_friend_state"},
+                                 searchable)
+        self.assertIn("line_company_id", self.search_view(self.manager).xpath("//field/@name"),
+                      "a user of several companies searches by company")
+        team = self.env["crm.team"].create({"name": "LINE desk"})
+        self.my_contact.line_team_id = team
+        self.assertEqual(self.grouped("group_assignee", self.manager), {self.operator: 4, self.manager: 1})
+        self.assertEqual(self.grouped("group_channel", self.manager), {self.line_channel: 5})
+        self.assertEqual(self.grouped("group_company", self.manager), {self.company: 5})
+        self.assertEqual(self.grouped("group_team", self.manager), {team: 1, self.env["crm.team"]: 4})
 
     def test_reply_later_is_a_dated_reminder_done_by_answering(self):
         action = self.unlinked_new.with_user(self.operator).action_line_reply_later()
