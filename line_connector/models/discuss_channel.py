@@ -123,6 +123,14 @@ class DiscussChannel(models.Model):
             self._line_notify(_("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
                               if previous else _("Assigned to %s.", user.name))
         identity = self.line_identity_id
+        if previous and previous != user and identity:
+            # sudo: mail.activity - the previous assignee's "Reply on LINE" follows the conversation
+            reminders = self.env["mail.activity"].sudo().search([
+                ("res_model", "=", "line.identity"), ("res_id", "=", identity.id), ("user_id", "=", previous.id),
+                ("activity_type_id", "=", self.env.ref("line_connector.mail_activity_type_reply_line").id)])
+            if reminders:
+                reminders.user_id = user
+                return
         if self.line_channel_id.assign_activity and identity:
             identity.sudo().activity_schedule(
                 "line_connector.mail_activity_type_reply_line", user_id=user.id,

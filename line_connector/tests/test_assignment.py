@@ -118,6 +118,19 @@ class TestAssignment(LineTransactionCase):
             self.answer(conversation)
         self.assertEqual(self.receive(self.new_customer("L2")).line_assignee_id, self.agents[0])
 
+    def test_reassigning_moves_the_reply_activity(self):
+        self.line_channel.assign_activity = True
+        conversation = self.receive(self.new_customer("Hanako"))
+        identity = conversation.line_identity_id
+        self.assertEqual(identity.activity_ids.user_id, self.agents[0])
+        conversation.with_user(self.agents[0]).action_line_reassign(self.agents[1].id)
+        [activity] = identity.activity_ids
+        self.assertEqual((activity.user_id, activity.activity_type_id.name), (self.agents[1], "Reply on LINE"))
+        self.assertFalse(self.env["mail.activity"].search([("user_id", "=", self.agents[0].id)]),
+                         "nothing left on the first assignee's to-do list")
+        conversation.with_user(self.manager).line_assignee_id = self.agents[2]
+        self.assertEqual(identity.activity_ids.user_id, self.agents[2])
+
     def test_team_and_group_targets(self):
         team = self.env["crm.team"].create({"name": "LINE desk", "member_ids": [(6, 0, self.agent_ids[1:])]})
         self.line_channel.write({"assign_target": "team", "assign_team_id": team.id})
