@@ -218,7 +218,11 @@ class LineChannel(models.Model):
         return True
 
     def action_register_webhook(self):
-        """Set this channel's webhook URL at LINE, then ask LINE to test it."""
+        """Set this channel's webhook URL at LINE, ask LINE to test it, then check the channel.
+
+        A failed test is shown and written in the check report, not raised: an error would
+        roll back the check that tells the admin what else is right or wrong.
+        """
         self.ensure_one()
         client = self._line_client()
         try:
@@ -226,19 +230,25 @@ class LineChannel(models.Model):
             result = client.test_webhook_endpoint()
         except line_api.LineError as error:
             raise UserError(_("LINE refused to register the webhook: %s", error)) from error
-        self._check_connection()
-        if not result.get("success"):
-            raise UserError(_(
-                "The webhook URL is registered at LINE, but LINE could not deliver a test event to it "
-                "(%(reason)s, HTTP %(status)s). LINE needs to reach %(url)s from the internet over HTTPS.",
-                reason=result.get("reason") or "-", status=result.get("statusCode") or "-",
-                url=self.webhook_url))
+        if result.get("success"):
+            self._check_connection()
+            return self._webhook_notification("success", _("LINE sent a test event to Odoo and Odoo answered."))
+        problem = _Blocking(_(
+            "The webhook URL is registered at LINE, but LINE could not deliver a test event to it "
+            "(%(reason)s, HTTP %(status)s). LINE needs to reach %(url)s from the internet over HTTPS.",
+            reason=result.get("reason") or "-", status=result.get("statusCode") or "-", url=self.webhook_url))
+        self._check_connection(extra_problems=[problem])
+        return self._webhook_notification("warning", problem, sticky=True)
+
+    def _webhook_notification(self, kind, message, sticky=False):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
-                "message": _("LINE sent a test event to Odoo and Odoo answered."),
+                "type": kind,
+                "sticky": sticky,
+                "message": str(message),
+                # Closing the notification's action reloads the form: the check's results show.
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -253,11 +263,14 @@ class LineChannel(models.Model):
     # Connection check
     # ------------------------------------------------------------------
 
-    def _check_connection(self):
-        """Ask LINE about this channel and write, in plain words, what is right and what is wrong."""
+    def _check_connection(self, extra_problems=()):
+        """Ask LINE about this channel and write, in plain words, what is right and what is wrong.
+
+        :param extra_problems: problems found before (a failed webhook test), shown first
+        """
         self.ensure_one()
         client = self._line_client()
-        problems, notes, vals = [], [], {"check_date": fields.Datetime.now()}
+        problems, notes, vals = list(extra_problems), [], {"check_date": fields.Datetime.now()}
         try:
             vals.update(self._check_bot_info(client, problems, notes))
             vals.update(self._check_webhook(client, problems))

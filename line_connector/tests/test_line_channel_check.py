@@ -1,4 +1,3 @@
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.line_connector import const
@@ -26,8 +25,25 @@ class TestLineChannelCheck(LineTransactionCase):
         self.line_channel.action_check_connection()
         self.assertEqual(self.line_channel.check_state, "error")
         self.assertIn("LINE does not accept these credentials", self.line_channel.check_report)
+        token_call = self.emu.calls(endpoint="token")[-1]
+        self.assertEqual(token_call["status"], 400)
+        self.assertIn(token_call["response"]["error_description"], self.line_channel.check_report,
+                      "LINE's own words, so the admin can search for them")
         self.assertIn("Basic settings", self.line_channel.check_report)
         self.assertFalse(self.line_channel.bot_user_id)
+
+    def test_chat_mode_and_picture_come_from_line(self):
+        picture = "https://profile.line-scdn.net/osaka-store.png"
+        self.emu.update_channel(self.emu_channel["channel_id"], chat_mode="chat", picture_url=picture)
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.chat_mode, "chat")
+        self.assertEqual(self.line_channel.bot_picture_url, picture)
+        self.assertIn("Chat is on", self.line_channel.check_report)
+        self.emu.update_channel(self.emu_channel["channel_id"], chat_mode="bot")
+        self.line_channel.action_check_connection()
+        self.assertEqual(self.line_channel.chat_mode, "bot")
+        self.assertIn("Chat is off", self.line_channel.check_report)
+        self.assertNotIn("Chat is on", self.line_channel.check_report)
 
     def test_webhook_elsewhere_or_inactive(self):
         self.emu.update_channel(self.emu_channel["channel_id"], webhook_url="https://other-tool.example/hook",
@@ -46,6 +62,14 @@ class TestLineChannelCheck(LineTransactionCase):
         self.assertEqual((self.line_channel.quota_type, self.line_channel.quota_limit, self.line_channel.quota_used),
                          ("limited", 1000, 0))
         self.assertIn("sends events to Odoo", self.line_channel.check_report)
+        customer = self.new_customer("Quota customer")
+        self.befriend(customer)
+        client = self.line_channel._line_client()
+        for text in ("one", "two"):
+            client.push(customer["user_id"], [{"type": "text", "text": text}])
+        self.line_channel.action_check_connection()
+        self.assertEqual((self.line_channel.quota_limit, self.line_channel.quota_used), (1000, 2),
+                         "LINE counts the pushes of this month")
 
     def test_spent_quota_is_a_warning_with_what_still_works(self):
         self.emu.update_channel(self.emu_channel["channel_id"], webhook_url=self.line_channel.webhook_url,
@@ -97,5 +121,17 @@ class TestLineChannelRegisterWebhook(LineHttpCase):
     def test_register_webhook_unreachable_odoo_says_why(self):
         # Odoo's base URL is what LINE is told to call: a wrong one fails LINE's test.
         self.env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1:9")
-        with self.assertRaisesRegex(UserError, "could not deliver a test event"):
-            self.line_channel.action_register_webhook()
+        channel = self.line_channel.with_user(self.manager)
+        action = channel.action_register_webhook()
+        self.assertEqual((action["tag"], action["params"]["type"], action["params"]["sticky"]),
+                         ("display_notification", "warning", True))
+        self.assertIn("could not deliver a test event", action["params"]["message"])
+        self.assertIn("http://127.0.0.1:9", action["params"]["message"])
+        # The check ran and its results are kept, with the reason among them.
+        self.assertEqual(channel.webhook_registered_url, channel.webhook_url)
+        self.assertEqual(channel.bot_display_name, "Osaka Store")
+        self.assertTrue(channel.check_date)
+        self.assertEqual(channel.check_state, "error", "LINE cannot deliver: nothing arrives")
+        self.assertIn("could not deliver a test event", channel.check_report)
+        self.assertIn("greeting and auto-reply", channel.check_report)
+        self.assertNotIn("sends events to Odoo", channel.check_report)
