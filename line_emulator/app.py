@@ -116,7 +116,9 @@ class EmulatorApp:
     def __init__(self, state=None):
         self.state = state or State()
         self.stopping = threading.Event()
-        self.faults = Faults()
+        self.faults = Faults(default_limits={
+            r.name: const.RATE_LIMITS.get(r.name, const.RATE_LIMIT_DEFAULT) for r in LINE_ROUTES if r.auth},
+            clock=self.state.now)
         self.deliverer = Deliverer(self.state)
         self.simulator = Simulator(self.state, self.deliverer)
         self.api = LineApi(self.state, self.deliverer)

@@ -224,6 +224,8 @@ class EmulatorClient:
     def clear_faults(self):
         return self._call("DELETE", "/faults")
 
-    def set_rate_limit(self, endpoint, per_second):
-        """At most ``per_second`` calls per second per channel on ``endpoint`` (None removes the limit)."""
-        return self._call("POST", "/rate_limits", {"endpoint": endpoint, "per_second": per_second})
+    def set_rate_limit(self, endpoint, per_second=None, limit=None, window=None):
+        """At most ``per_second`` calls per second, or ``limit`` calls per ``window`` seconds, per channel
+        on ``endpoint`` (``"*"``: all endpoints counted together). Neither removes the limit."""
+        return self._call("POST", "/rate_limits", {"endpoint": endpoint, "per_second": per_second,
+                                                   "limit": limit, "window": window})

@@ -99,6 +99,14 @@ OAUTH_UNSUPPORTED_GRANT = "unsupported_grant_type"
 FAULT_KINDS = ("500", "502", "503", "504", "429", "delay", "drop")
 FAULT_ALL_ENDPOINTS = "*"
 
+# -- rate limits per channel, in force by default (LINE's published ones): (calls, window seconds) --
+RATE_LIMIT_DEFAULT = (2000, 1.0)  # "2,000 requests per second" for most bot endpoints
+RATE_LIMITS = {
+    "loading": (100, 1.0),
+    "webhookTest": (60, 3600.0),
+    "webhookEndpoint": (1000, 60.0),  # set and get, counted together
+}
+
 # -- defaults for new channels and users ------------------------------------------------------
 DEFAULT_PROVIDER = "provider-1"
 DEFAULT_LANGUAGE = "ja"

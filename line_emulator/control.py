@@ -197,7 +197,8 @@ class Control:
     # -- faults and rate limits ----------------------------------------------------------------------------
 
     def faults_list(self, request):
-        return {"faults": self.faults.list(), "rate_limits": self.faults.limits_dict()}
+        return {"faults": self.faults.list(), "rate_limits": self.faults.limits_dict(),
+                "rate_limit_windows": self.faults.limit_windows()}
 
     def add_fault(self, request):
         params = body_of(request)
@@ -214,5 +215,8 @@ class Control:
         params = body_of(request)
         if not params.get("endpoint"):
             raise EmulatorError("endpoint is required")
-        self.faults.set_limit(params["endpoint"], params.get("per_second"))
-        return {"rate_limits": self.faults.limits_dict()}
+        if params.get("limit") is not None:
+            self.faults.set_limit(params["endpoint"], params["limit"], params.get("window") or 1.0)
+        else:
+            self.faults.set_limit(params["endpoint"], params.get("per_second"))
+        return {"rate_limits": self.faults.limits_dict(), "rate_limit_windows": self.faults.limit_windows()}

@@ -13,11 +13,15 @@ class Faults:
     """Rules: ``kind`` (an HTTP status such as "500" or "429", "delay", "drop") for an endpoint,
     applied to the next ``count`` calls, or to a share ``rate`` (0..1) of calls, or to every call."""
 
-    def __init__(self):
+    def __init__(self, default_limits=None, clock=time.time):
+        """:param default_limits: endpoint -> (limit, window seconds), in force after each reset
+        :param clock: the time rate-limit windows are measured with (the emulator's clock)"""
         self.lock = threading.Lock()
+        self.default_limits = dict(default_limits or {})
+        self.clock = clock
         self.rules = []
-        self.limits = {}  # endpoint -> per_second
-        self.windows = {}  # (endpoint, channel_id) -> deque of monotonic times
+        self.limits = dict(self.default_limits)  # endpoint -> (limit, window)
+        self.windows = {}  # (endpoint or "*", channel_id) -> deque of call times
 
     def clear(self):
         with self.lock:
@@ -26,7 +30,7 @@ class Faults:
     def reset(self):
         with self.lock:
             self.rules.clear()
-            self.limits.clear()
+            self.limits = dict(self.default_limits)
             self.windows.clear()
 
     def add(self, endpoint, kind, rate=None, count=None, delay=None, after=None):
@@ -67,29 +71,44 @@ class Faults:
 
     # -- rate limits ----------------------------------------------------------------------------------
 
-    def set_limit(self, endpoint, per_second):
+    def set_limit(self, endpoint, limit, window=1.0):
+        """At most ``limit`` calls per ``window`` seconds per channel on ``endpoint`` (None: no limit).
+        The ``*`` limit counts the calls of all endpoints together, on top of each endpoint's own."""
         with self.lock:
-            if per_second is None:
+            if limit is None:
                 self.limits.pop(endpoint, None)
             else:
-                self.limits[endpoint] = float(per_second)
+                if float(limit) < 0 or float(window) <= 0:
+                    raise EmulatorError("limit must be >= 0 and window > 0 (seconds)")
+                self.limits[endpoint] = (float(limit), float(window))
             self.windows = {k: v for k, v in self.windows.items() if k[0] != endpoint}
 
     def limits_dict(self):
+        """endpoint -> calls per second (the limit over its window)."""
         with self.lock:
-            return dict(self.limits)
+            return {endpoint: limit / window for endpoint, (limit, window) in self.limits.items()}
+
+    def limit_windows(self):
+        """endpoint -> dict(limit, window)."""
+        with self.lock:
+            return {endpoint: {"limit": limit, "window": window} for endpoint, (limit, window) in self.limits.items()}
 
     def over_limit(self, endpoint, channel_id):
-        """Count this call; True when more than the limit were made in the last second."""
+        """Count this call: True (and not counted) when its endpoint's limit or the ``*`` limit is
+        already reached within its window."""
         with self.lock:
-            limit = self.limits.get(endpoint, self.limits.get(const.FAULT_ALL_ENDPOINTS))
-            if limit is None:
-                return False
-            now = time.monotonic()
-            window = self.windows.setdefault((endpoint, channel_id), deque())
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= limit:
-                return True
-            window.append(now)
+            now = self.clock()
+            windows = []
+            for name in {endpoint, const.FAULT_ALL_ENDPOINTS}:
+                if name not in self.limits:
+                    continue
+                limit, span = self.limits[name]
+                window = self.windows.setdefault((name, channel_id), deque())
+                while window and now - window[0] >= span:
+                    window.popleft()
+                if len(window) >= limit:
+                    return True
+                windows.append(window)
+            for window in windows:
+                window.append(now)
             return False

@@ -101,6 +101,14 @@ def api(api_client):
 
 
 @pytest.fixture
+def lasting_api(emulator, emu, channel):
+    """The SDK with a long-lived token (the console's): it survives the clock moving days ahead."""
+    token = emu.issue_long_lived_token(channel["channel_id"])["access_token"]
+    with messaging.ApiClient(messaging.Configuration(host=emulator.base_url, access_token=token)) as client:
+        yield messaging.MessagingApi(client)
+
+
+@pytest.fixture
 def blob(api_client):
     return messaging.MessagingApiBlob(api_client)
 

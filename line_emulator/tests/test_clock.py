@@ -14,14 +14,6 @@ from .test_api import push, reply
 MINUTE, HOUR, DAY = 60, 3600, 24 * 3600
 
 
-@pytest.fixture
-def lasting_api(emulator, emu, channel):
-    """A long-lived token (the console's): it survives the clock moving days ahead."""
-    token = emu.issue_long_lived_token(channel["channel_id"])["access_token"]
-    with messaging.ApiClient(messaging.Configuration(host=emulator.base_url, access_token=token)) as client:
-        yield messaging.MessagingApi(client)
-
-
 def test_the_clock_moves_forward_only_and_reset_puts_it_back(emu):
     before = emu.clock()
     moved = emu.advance_clock(DAY)
