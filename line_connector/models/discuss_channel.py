@@ -31,6 +31,10 @@ class DiscussChannel(models.Model):
         "Unreplied", index=True, help="The last message is the customer's.")
     line_last_customer_date = fields.Datetime("Customer Wrote")
     line_is_linked = fields.Boolean("Linked", compute="_compute_line_is_linked", search="_search_line_is_linked")
+    line_standby = fields.Boolean(
+        "Standby", readonly=True,
+        help="LINE sent the customer's last event in standby mode: another module of the Official Account "
+             "holds the chat, and Odoo must not answer until LINE makes this channel active again.")
     line_read_message_id = fields.Many2one("mail.message", "Read up to", readonly=True, ondelete="set null")
     line_partner_id = fields.Many2one(related="line_identity_id.partner_id", string="Contact")
     line_friend_state = fields.Selection(related="line_identity_id.friend_state", string="Friend State")

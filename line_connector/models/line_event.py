@@ -55,6 +55,9 @@ class LineEvent(models.Model):
     source_type = fields.Char(readonly=True)
     line_user_id = fields.Char("LINE User ID", readonly=True, index=True)
     line_chat_id = fields.Char("LINE Group ID", readonly=True)
+    line_message_id = fields.Char(
+        "LINE Message ID", readonly=True, index="btree_not_null",
+        help="The LINE message the event is about: the message itself, or the one unsent or edited.")
     partition = fields.Integer(
         readonly=True, index=True,
         help="Which processing job takes the event: one per LINE user (or group), so that a user's events "
@@ -100,14 +103,14 @@ class LineEvent(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         values = SQL(", ").join(
-            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
+            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
                 *row, uid, now, uid, now)
             for row in rows
         )
         self.env.cr.execute(SQL("""
             INSERT INTO line_event (channel_id, webhook_event_id, event_type, message_type, mode, source_type,
-                                    line_user_id, line_chat_id, event_timestamp, is_redelivery, reply_token,
-                                    payload, next_attempt, partition, state, attempts,
+                                    line_user_id, line_chat_id, line_message_id, event_timestamp, is_redelivery,
+                                    reply_token, payload, next_attempt, partition, state, attempts,
                                     create_uid, create_date, write_uid, write_date)
                  VALUES %s
             ON CONFLICT (webhook_event_id) DO NOTHING
@@ -130,9 +133,11 @@ class LineEvent(models.Model):
             f"{channel.id}:{raw}".encode()).hexdigest()
         standby = event.get("mode") == "standby"
         partition_key = source.get("groupId") or source.get("roomId") or source.get("userId") or event_id
+        unsend = event.get("unsend") if isinstance(event.get("unsend"), dict) else {}
         return (
             channel.id, event_id, event["type"], message.get("type"), event.get("mode"), source.get("type"),
             source.get("userId"), source.get("groupId") or source.get("roomId"),
+            message.get("id") or unsend.get("messageId"),
             float(event.get("timestamp") or 0), bool(delivery.get("isRedelivery")),
             # A standby event must never be answered: its reply token is not kept.
             None if standby else event.get("replyToken"),
@@ -146,6 +151,25 @@ class LineEvent(models.Model):
     @api.model
     def _cron_process_events(self, partition=None):
         self._cron_process_queue(partition)
+
+    def _queue_sequence(self):
+        # A customer's (or a group's) events are shown in the order they were sent.
+        return (self.channel_id.id, self.line_chat_id or self.line_user_id) if self.line_user_id or \
+            self.line_chat_id else None
+
+    def _queue_waiting(self):
+        # Waiting for the rest of an image set, or for another transaction's new identity; a video
+        # LINE is still preparing is already posted in its place and holds nothing back.
+        return self.state == "new" and not self.error and not self.content_pending
+
+    @api.model
+    def _queue_waiting_sequences(self, domain):
+        waiting = self.search_read(
+            [("state", "=", "new"), ("error", "=", False), ("content_pending", "=", False),
+             ("next_attempt", ">", fields.Datetime.now()), *domain],
+            ["channel_id", "line_chat_id", "line_user_id"], load=False)
+        return {(row["channel_id"], row["line_chat_id"] or row["line_user_id"]) for row in waiting
+                if row["line_chat_id"] or row["line_user_id"]}
 
     def _queue_process_one(self):
         """Process one event; one bad event cannot block the others."""
@@ -162,10 +186,14 @@ class LineEvent(models.Model):
             self._wait_for_content(now, not_ready)
         except LineEventDeferred:
             self.write({"next_attempt": now + timedelta(seconds=1)})
-        except (LineIdentityRace, SerializationFailure):
+        except (LineIdentityRace, SerializationFailure) as race:
             # Another transaction created the same identity/conversation, or moved the same
             # assignment pointer: its work is visible to the next transaction.
-            self.write({"next_attempt": now})
+            races = self.attempts + 1
+            if races >= const.EVENT_MAX_ATTEMPTS:
+                self._record_failure(race)
+            else:
+                self.write({"next_attempt": now, "attempts": races})
         except Exception as error:
             self._record_failure(error)
 
@@ -232,6 +260,10 @@ class LineEvent(models.Model):
         else:
             return Channel
         self.conversation_id = conversation
+        standby = self.mode == "standby"
+        if conversation.line_standby != standby:
+            # sudo: discuss.channel - LINE says who may answer the customer now
+            conversation.sudo().line_standby = standby
         return conversation
 
     # ------------------------------------------------------------------
@@ -247,19 +279,38 @@ class LineEvent(models.Model):
         if not conversation:
             return
         handler = getattr(self, "_prepare_message_" + (message.get("type") or ""), None)
-        post_values = handler(message) if handler else {
-            "body": Markup("<i>%s</i>") % _("Unsupported LINE message %s", message.get("type"))}
+        unsent = bool(self._related_events("unsend"))
+        if unsent:
+            # Unsent before this event could be processed (it waited, or failed and was retried):
+            # its place is kept, its content is not fetched.
+            post_values = {"body": Markup("<i>%s</i>") % _("message unsent")}
+        elif handler:
+            post_values = handler(message)
+        else:
+            post_values = {"body": Markup("<i>%s</i>") % _("Unsupported LINE message %s", message.get("type"))}
         if post_values is None:  # an image set member already posted with its set
             return
+        edit = self._related_events("messageEdited")[:1] if message.get("type") == "text" and not unsent else None
+        if edit:
+            # Edited before this event was processed: the latest edit is what the customer shows.
+            post_values["body"] = self._prepare_message_text(edit._data().get("message") or {})["body"]
         post_values.update({
             "line_message_id": message.get("id"),
             "line_mark_as_read_token": message.get("markAsReadToken"),
-            "line_event_timestamp": self.event_timestamp,
+            "line_event_timestamp": edit.event_timestamp if edit else self.event_timestamp,
         })
         if identity:
             self.message_id = conversation._line_post(identity, **post_values)
         else:
             self.message_id = conversation._line_notify(post_values.get("body"), post_values.get("attachment_ids", ()))
+
+    def _related_events(self, event_type):
+        """Events of ``event_type`` about this event's LINE message (an unsend, edits), latest first."""
+        if not self.line_message_id:
+            return self.browse()
+        return self.search([("channel_id", "=", self.channel_id.id), ("line_message_id", "=", self.line_message_id),
+                            ("event_type", "=", event_type), ("id", "!=", self.id)],
+                           order="event_timestamp desc, id desc")
 
     def _prepare_message_text(self, message):
         # LINE emoji arrive as their alternative text ("(love)") inside the text: kept as is.
@@ -380,6 +431,9 @@ class LineEvent(models.Model):
         ])
         members = sorted(((s, s._data()["message"]) for s in siblings),
                          key=lambda pair: (pair[1].get("imageSet") or {}).get("index", 0))
+        posted = siblings.filtered(lambda s: s.state == "done" and s.message_id)[:1]
+        if posted:
+            return self._add_to_posted_set(message, posted)
         if any(s.state == "done" for s, _m in members):
             return None  # posted with an earlier member of the set
         waited = (fields.Datetime.now() - min(s.create_date for s, _m in members)).total_seconds()
@@ -389,6 +443,18 @@ class LineEvent(models.Model):
         (siblings - self).write({"state": "done", "conversation_id": self.conversation_id.id, "error": False})
         return values
 
+
+    def _add_to_posted_set(self, message, posted):
+        """An image of a set that came after the set was posted (LINE was late): added to it."""
+        attachment = self._download_attachment(message)
+        if attachment:
+            mail_message = posted.message_id.sudo()
+            # sudo: discuss.channel - the integration completes the customer's own message
+            self.conversation_id.sudo()._message_update_content(
+                mail_message, mail_message.body, attachment_ids=(mail_message.attachment_ids | attachment).ids,
+                strict=False)
+        self.message_id = posted.message_id
+        return None
 
     def _process_follow(self, data):
         identity = self._get_identity(refresh=True)
@@ -416,7 +482,8 @@ class LineEvent(models.Model):
         line_message_id = (data.get("unsend") or {}).get("messageId")
         message = self._find_line_message(line_message_id)
         if not message:
-            return  # never stored, or its event not processed yet: see _prepare_row's ordering
+            # Never stored, or its event not posted yet: that event sees this unsend when it is.
+            return
         conversation = self.env["discuss.channel"].browse(message.res_id)
         # sudo: mail.message - the customer's own message is changed on LINE's request; an empty
         # attachment list deletes its files
@@ -430,6 +497,7 @@ class LineEvent(models.Model):
         edited = data.get("message") or {}
         message = self._find_line_message(edited.get("id"))
         if not message or (message.line_event_timestamp or 0) > self.event_timestamp:
+            # Not posted yet (its event then takes the latest edit), or a later edit is shown.
             return
         conversation = self.env["discuss.channel"].browse(message.res_id)
         body = self._prepare_message_text(edited)["body"]

@@ -53,26 +53,60 @@ class LineQueueMixin(models.AbstractModel):
         # In tests the test's own transaction must stay open: no commit.
         auto_commit = not modules.module.current_test
         items = self.search(self._queue_due_domain(domain), order=self._queue_order, limit=self._queue_batch)
+        held = self._queue_waiting_sequences(domain)
+        done = skipped = 0
         for item in items:
             # Alone in its prefetch set: every commit empties the cache, and each item would
             # otherwise read its fields (and its message's) again for the whole batch.
             item = item.with_prefetch()
-            if item._queue_lock():
+            sequence = item._queue_sequence()
+            if sequence is not None and sequence in held:
+                skipped += 1  # an earlier item of its sequence waits: do not overtake it
+                continue
+            lock = item._queue_lock()
+            if lock:
                 item._queue_process_one()
+                done += 1
                 if auto_commit:
                     self.env.cr.commit()
-        remaining = self.search_count(self._queue_due_domain(domain))
-        self.env["ir.cron"]._notify_progress(done=len(items), remaining=remaining)
+                if sequence is not None and item._queue_waiting():
+                    held.add(sequence)  # it waits for something: the rest of its sequence waits for it
+            elif lock is None and sequence is not None:
+                held.add(sequence)  # another run is processing it
+        remaining = max(self.search_count(self._queue_due_domain(domain)) - skipped, 0)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         later = self.search([("state", "=", self._queue_state), *domain, ("next_attempt", ">", fields.Datetime.now())],
                             order="next_attempt", limit=1)
         if later:
             self.env.ref(self._queue_crons[later.partition])._trigger(at=later.next_attempt)
 
+    def _queue_sequence(self):
+        """Items of one sequence are processed in queue order: while one of them waits (see
+        ``_queue_waiting``), the later ones wait too. None: the item is in no sequence."""
+        return None
+
+    def _queue_waiting(self):
+        """After its turn, the item is still queued to wait for something (not for a retry after
+        a failure: a failing item never holds the others back)."""
+        return False
+
+    @api.model
+    def _queue_waiting_sequences(self, domain):
+        """Sequences that an item holds back at the start of a run (it waits for a later attempt)."""
+        return set()
+
     def _queue_lock(self):
-        """Take the item for this transaction; False if another transaction is processing it."""
-        self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = %s AND state = %s FOR UPDATE SKIP LOCKED",
-                                SQL.identifier(self._table), self.id, self._queue_state))
-        return bool(self.env.cr.fetchone())
+        """Take the item for this transaction.
+
+        :return: True when taken; None if another transaction is processing it; False if it
+            left the queue meanwhile (processed with another item, or by another run)
+        """
+        self.env.cr.execute(SQL("SELECT state FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
+                                SQL.identifier(self._table), self.id))
+        row = self.env.cr.fetchone()
+        if row is None:
+            return None
+        return row[0] == self._queue_state
 
     def _queue_process_one(self):
         """Process one locked item, recording any failure on it (never raising)."""

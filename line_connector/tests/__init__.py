@@ -1,5 +1,6 @@
 from . import test_assignment
 from . import test_inbound
+from . import test_inbound_concurrency
 from . import test_line_channel_check
 from . import test_line_channel_security
 from . import test_linking

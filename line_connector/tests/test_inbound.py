@@ -1,5 +1,6 @@
 import json
 import threading
+from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
@@ -35,6 +36,10 @@ class TestInbound(LineHttpCase):
 
     def customer_messages(self, conversation):
         return conversation.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")
+
+    def content_calls(self, line_message_id):
+        return [call for call in self.emu.calls(self.channel_id, endpoint="content")
+                if f"/{line_message_id}/" in call["path"]]
 
     def assertDelivered(self, result):
         self.assertEqual(result["delivery"]["status_code"], 200, result)
@@ -220,6 +225,60 @@ class TestInbound(LineHttpCase):
         self.assertIn("Osaka Castle", location.body)
         self.assertIn("34.6873", location.body)
 
+    def test_image_of_a_set_arriving_after_the_set_was_posted_joins_it(self):
+        images = [PNG + bytes([i]) for i in range(3)]
+        events = [self.emu.build_event(self.channel_id, self.hanako["user_id"], "image", data=data,
+                                       image_set={"id": "LATE", "index": i + 1, "total": 3})
+                  for i, data in enumerate(images)]
+        self.emu.deliver_raw(self.channel_id, events[:2])
+        stored = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        # LINE did not send the third in time
+        self.env.cr.execute("UPDATE line_event SET create_date = %s WHERE id IN %s",
+                            (datetime.now() - timedelta(minutes=5), tuple(stored.ids)))
+        stored.invalidate_recordset(["create_date"])
+        self.process()
+        [message] = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertEqual(len(message.attachment_ids), 2, "posted with the images that came")
+        self.emu.deliver_raw(self.channel_id, events[2:])
+        self.process()
+        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako)), message)
+        self.assertEqual(message.attachment_ids.sorted("id").mapped("raw"), images)
+
+    def test_an_image_set_being_completed_holds_back_the_next_message(self):
+        events = [self.emu.build_event(self.channel_id, self.hanako["user_id"], "image", data=PNG + bytes([i]),
+                                       image_set={"id": "HOLD", "index": i + 1, "total": 3}, timestamp=1000 + i)
+                  for i in range(3)]
+        question = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="Which one?",
+                                        timestamp=2000)
+        self.emu.deliver_raw(self.channel_id, [events[0], events[1], question])
+        self.process()
+        self.assertFalse(self.customer_messages(self.conversation_of(self.hanako)),
+                         "the question waits for the images it is about")
+        self.emu.deliver_raw(self.channel_id, [events[2]])
+        self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])]).next_attempt = False
+        self.process()
+        images, text = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertEqual(len(images.attachment_ids), 3)
+        self.assertIn("Which one?", text.body)
+
+    def test_external_content_is_kept_as_a_link(self):
+        url = "https://cdn.example.com/photos/osaka.jpg"
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], content_provider={
+            "type": "external", "originalContentUrl": url, "previewImageUrl": url})
+        self.process()
+        message = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertIn(f'href="{url}"', message.body)
+        self.assertFalse(message.attachment_ids)
+        message_id = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])]).line_message_id
+        self.assertFalse(self.content_calls(message_id), "nothing to fetch from LINE")
+
+    def test_audio_arrives_as_a_file_to_play(self):
+        audio = b"\x00\x00\x00\x20ftypM4A " + b"a" * 64
+        self.emu.send_audio(self.channel_id, self.hanako["user_id"], audio, content_type="audio/x-m4a")
+        self.process()
+        attachment = self.customer_messages(self.conversation_of(self.hanako)).attachment_ids
+        self.assertEqual((attachment.raw, attachment.mimetype), (audio, "audio/x-m4a"))
+
     # -- follow, block, unsend, edit -------------------------------------------------
 
     def test_follow_block_unblock(self):
@@ -269,6 +328,78 @@ class TestInbound(LineHttpCase):
         self.emu.deliver_raw(self.channel_id, edits)
         self.process()
         self.assertIn("latest edit", self.customer_messages(self.conversation_of(self.hanako)).body)
+
+    def test_unsent_before_its_message_was_processed_its_content_is_not_kept(self):
+        message_event = self.emu.build_event(self.channel_id, self.hanako["user_id"], "image", data=PNG)
+        line_message_id = message_event["message"]["id"]
+        unsend = self.emu.build_event(self.channel_id, self.hanako["user_id"], "unsend", message_id=line_message_id,
+                                      timestamp=message_event["timestamp"] + 1000)
+        self.emu.deliver_raw(self.channel_id, [unsend])  # the message's own delivery failed: LINE redelivers it
+        self.process()
+        self.emu.deliver_raw(self.channel_id, [message_event], redeliver=True)
+        self.process()
+        [message] = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertIn("message unsent", message.body)
+        self.assertFalse(message.attachment_ids)
+        self.assertFalse(self.content_calls(line_message_id), "the unsent image is not fetched")
+
+    def test_edit_before_its_message_was_processed_shows_the_edit(self):
+        group = {"type": "group", "groupId": "C" + "e" * 32, "userId": self.hanako["user_id"]}
+        original = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="typo", source=group)
+        edit = self.emu.build_event(self.channel_id, self.hanako["user_id"], "messageEdited", source=group,
+                                    message_id=original["message"]["id"], text="fixed",
+                                    timestamp=original["timestamp"] + 1000)
+        self.emu.deliver_raw(self.channel_id, [edit])
+        self.process()
+        self.emu.deliver_raw(self.channel_id, [original], redeliver=True)
+        self.process()
+        conversation = self.env["discuss.channel"].search([("line_chat_id", "=", group["groupId"])])
+        [message] = self.customer_messages(conversation)
+        self.assertIn("fixed", message.body)
+
+    def test_an_older_edit_arriving_last_changes_nothing(self):
+        sent = self.emu.send_text(self.channel_id, self.hanako["user_id"], "original")
+        message_id, base = sent["events"][0]["message"]["id"], sent["events"][0]["timestamp"]
+        for text, delta in (("latest edit", 3000), ("older edit", 1000)):  # each in its own webhook, late
+            self.emu.deliver_raw(self.channel_id, [self.emu.build_event(
+                self.channel_id, self.hanako["user_id"], "messageEdited", message_id=message_id, text=text,
+                timestamp=base + delta)])
+            self.process()
+        self.assertIn("latest edit", self.customer_messages(self.conversation_of(self.hanako)).body)
+
+    # -- profiles, rooms -----------------------------------------------------------
+
+    def test_profile_is_refreshed_daily_and_on_follow(self):
+        self.emu.follow(self.channel_id, self.hanako["user_id"])
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "hello")
+        self.process()
+        identity = self.conversation_of(self.hanako).line_identity_id
+        self.emu.update_user(self.hanako["user_id"], display_name="Hanako Y.", status_message="Off to Kyoto")
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "an hour later")
+        self.process()
+        self.assertEqual(identity.name, "Hanako Yamada", "no profile call for every message")
+        identity.profile_date = datetime.now() - timedelta(days=2)
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "two days later")
+        self.process()
+        self.assertEqual((identity.name, identity.status_message), ("Hanako Y.", "Off to Kyoto"))
+        self.assertEqual(self.conversation_of(self.hanako).name, "Hanako Y.")
+        self.emu.update_user(self.hanako["user_id"], display_name="Hanako")
+        self.emu.unfollow(self.channel_id, self.hanako["user_id"])
+        self.emu.follow(self.channel_id, self.hanako["user_id"])
+        self.process()
+        self.assertEqual(identity.name, "Hanako", "a follow fetches the profile again")
+
+    def test_a_chat_room_is_one_conversation(self):
+        room = {"type": "room", "roomId": "R" + "r" * 32}
+        taro = self.emu.create_user(provider_id="provider-osaka", display_name="Taro")
+        for user in (self.hanako, taro):
+            self.emu.send_text(self.channel_id, user["user_id"], "in the room",
+                               source=dict(room, userId=user["user_id"]))
+        self.process()
+        conversation = self.env["discuss.channel"].search([("line_chat_id", "=", room["roomId"])])
+        self.assertEqual(len(conversation), 1)
+        self.assertIn("LINE chat room", conversation.name)
+        self.assertEqual(len(self.customer_messages(conversation)), 2)
 
     # -- groups, unknown types, failures ------------------------------------------
 
@@ -331,6 +462,33 @@ class TestInbound(LineHttpCase):
         self.assertIn("Error", stored.error)
         stored.action_reprocess()
         self.assertEqual((stored.state, stored.attempts), ("new", 0))
+
+    def test_a_failing_event_holds_back_nothing(self):
+        bad = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="x", timestamp=1000)
+        bad["message"] = "not an object"
+        good = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="still here",
+                                    timestamp=2000)
+        self.emu.deliver_raw(self.channel_id, [bad, good])
+        self.process()
+        self.assertIn("still here", self.customer_messages(self.conversation_of(self.hanako)).body)
+        failed = self.env["line.event"].search([("webhook_event_id", "=", bad["webhookEventId"])])
+        self.assertEqual((failed.state, failed.attempts), ("new", 1), "retried later")
+
+    def test_an_event_parked_while_line_failed_is_reprocessed_into_its_message(self):
+        self.emu.set_fault("content", "500", rate=1.0)
+        self.addCleanup(self.emu.clear_faults)
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        stored = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        for _attempt in range(5):
+            stored.next_attempt = False
+            self.process()
+        self.assertEqual(stored.state, "failed")
+        self.assertIn("Internal server error", stored.error, "LINE's answer, for the LINE manager")
+        self.emu.clear_faults()
+        stored.action_reprocess()
+        self.process()
+        self.assertEqual(stored.state, "done")
+        self.assertEqual(self.customer_messages(self.conversation_of(self.hanako)).attachment_ids.raw, PNG)
 
     def test_webhook_answers_before_processing(self):
         result = self.emu.send_text(self.channel_id, self.hanako["user_id"], "quick")

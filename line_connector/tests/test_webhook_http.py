@@ -4,6 +4,8 @@ from line_emulator.webhook import sign
 
 from odoo.tests import tagged
 
+from odoo.addons.line_connector.models import line_channel as line_channel_module
+
 from .common import LineHttpCase
 
 
@@ -70,3 +72,23 @@ class TestWebhookHttp(LineHttpCase):
         response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
         self.assertEqual(response.status_code, 413)
         self.assertNothingStored()
+
+    def test_events_with_badly_typed_fields_are_400_and_say_which(self):
+        event = json.loads(self._text_body())["events"][0]
+        for key, value in (("timestamp", "yesterday"), ("source", "U123"), ("webhookEventId", 42),
+                           ("message", {"id": {"nested": 1}, "type": "text"})):
+            body = json.dumps({"destination": "Uxxx", "events": [dict(event, **{key: value})]}).encode()
+            response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
+            self.assertEqual(response.status_code, 400, key)
+            self.assertIn(f"events[0]: &#39;{key}", response.text)
+        self.assertNothingStored()
+
+    def test_wrong_signatures_are_logged_once_per_burst_without_secret_or_body(self):
+        line_channel_module._signature_warnings.pop(self.line_channel.id, None)  # no earlier burst
+        body = self._text_body()
+        with self.assertLogs("odoo.addons.line_connector.models.line_channel", "WARNING") as logs:
+            for _attempt in range(3):
+                self.assertEqual(self._post(self.line_channel.webhook_url, body, signature="AAAA").status_code, 401)
+        self.assertEqual(len(logs.records), 1)
+        self.assertNotIn(self.line_channel.channel_secret, logs.output[0])
+        self.assertNotIn("Rejected Sender", logs.output[0])

@@ -1,0 +1,108 @@
+import threading
+import time
+import uuid
+
+from line_emulator.client import EmulatorClient
+from line_emulator.testing import EmulatorServer
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestFirstEventsRacing(TransactionCase):
+    """A new customer's first events taken by two cron jobs at once, each in its own transaction.
+
+    A one-to-one message and a group message of the same person are in different partitions, so
+    two jobs can meet their new identity at the same moment. No class set-up: the test's own
+    transaction must hold no lock the jobs need.
+    """
+
+    def _cursor(self):
+        cr = self.registry.cursor()
+        # The test runner holds the registry lock: give the cursor its registry directly.
+        cr.transaction = api.Transaction(self.registry)
+        return cr
+
+    def _waiting_on_a_lock(self):
+        with self._cursor() as cr:
+            cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+            return cr.fetchone()[0]
+
+    def test_two_jobs_creating_one_new_customer_give_one_identity_and_every_message(self):
+        emulator = EmulatorServer()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        emu = EmulatorClient(emulator.base_url)
+        provider = f"provider-race-{uuid.uuid4().hex[:6]}"
+        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        channel_id = emu_channel["channel_id"]
+        customer = emu.create_user(provider_id=provider, display_name="Racer")
+        emu.follow(channel_id, customer["user_id"])
+        group = {"type": "group", "groupId": "C" + uuid.uuid4().hex, "userId": customer["user_id"]}
+        events = [emu.build_event(channel_id, customer["user_id"], "text", text="one to one"),
+                  emu.build_event(channel_id, customer["user_id"], "text", text="in the group", source=group)]
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            channel = env["line.channel"].create({
+                "name": "Race", "line_channel_id": channel_id, "channel_secret": emu_channel["channel_secret"],
+                "provider_name": provider, "api_url": emulator.base_url, "data_url": emulator.base_url,
+                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+            env["line.event"]._store(channel, events)
+            one_to_one = env["line.event"].search([("webhook_event_id", "=", events[0]["webhookEventId"])]).id
+        self.addCleanup(self._clean, channel.id, provider)
+
+        first_created = threading.Event()
+        results = {}
+
+        def other_job():
+            """The group message's job: creates the identity, and commits only once the other waits for it."""
+            with self._cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["line.identity"]._get_or_create(provider, customer["user_id"])
+                env.flush_all()
+                first_created.set()
+                deadline = time.monotonic() + 10
+                while not self._waiting_on_a_lock() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                results["other_saw_the_wait"] = time.monotonic() < deadline
+
+        def this_job():
+            first_created.wait(10)
+            with self._cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                event = env["line.event"].browse(one_to_one)
+                event._queue_process_one()
+                results["after_race"] = (event.state, event.attempts, event.error, bool(event.next_attempt))
+
+        threads = [threading.Thread(target=other_job), threading.Thread(target=this_job)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertTrue(results.get("other_saw_the_wait"), "the second job waited for the first one's identity")
+        self.assertEqual(results["after_race"], ("new", 1, False, True),
+                         "the job that lost the race tries its event again at once, with no error")
+
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["line.event"]._cron_process_events()
+            stored = env["line.event"].search([("channel_id", "=", channel.id)])
+            self.assertEqual(set(stored.mapped("state")), {"done"})
+            identity = env["line.identity"].search([("provider_name", "=", provider)])
+            self.assertEqual(len(identity), 1)
+            conversations = env["discuss.channel"].search([("line_channel_id", "=", channel.id)])
+            self.assertEqual(len(conversations), 2, "the one-to-one chat and the group")
+            bodies = conversations.message_ids.filtered(lambda m: m.message_type == "comment").mapped("body")
+            self.assertEqual(sorted(str(b).replace("<p>", "").replace("</p>", "") for b in bodies),
+                             ["in the group", "one to one"])
+
+    def _clean(self, channel_id, provider):
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            identities = env["line.identity"].search([("provider_name", "=", provider)])
+            guests = identities.guest_id
+            env["line.channel"].browse(channel_id).unlink()
+            identities.unlink()
+            guests.unlink()
