@@ -124,3 +124,6 @@ ASSIGN_METHODS = [
     ("round_robin", "Round robin"),
     ("least_busy", "Least busy"),
 ]
+
+# Linking a LINE customer: contacts with a matching name considered before ranking by similarity.
+LINK_SUGGESTION_CANDIDATES = 100

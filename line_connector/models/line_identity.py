@@ -209,13 +209,30 @@ class LineIdentity(models.Model):
         return partner
 
     def _suggest_partners(self, limit=8):
-        """Contacts that may be this LINE user, most alike names first."""
+        """Contacts that may be this LINE user, most alike names first.
+
+        Names are compared without their spaces (Japanese names are written with or without one
+        between family and given name): "山田花子" finds "山田 花子", and the reverse.
+        """
         self.ensure_one()
-        words = [w for w in (self.name or "").split() if len(w) > 1][:3] or [self.name]
-        domain = ["|"] * (len(words) - 1) + [("name", "ilike", w) for w in words]
-        candidates = self.env["res.partner"].search(domain, limit=100)
-        ranked = sorted(candidates, key=lambda p: -utils.name_similarity(p.name, self.name))
-        return self.env["res.partner"].browse([p.id for p in ranked[:limit]])
+        Partner = self.env["res.partner"]
+        name = self.name or ""
+        compact = "".join(name.split())
+        terms = {compact, *[w for w in name.split() if len(w) > 1][:3]} - {""}
+        if not terms:
+            return Partner
+        # A domain cannot compare names without their spaces: SQL finds the candidates (closest
+        # lengths first), and the search below keeps only the contacts the user may see.
+        Partner.flush_model(["name"])
+        without_spaces = tools.SQL("regexp_replace(name, %s, '', 'g')", "[[:space:]\u3000]+")
+        self.env.cr.execute(tools.SQL(
+            "SELECT id FROM res_partner WHERE %s ORDER BY abs(char_length(%s) - %s), id LIMIT %s",
+            tools.SQL(" OR ").join(tools.SQL("%s ILIKE %s", without_spaces, f"%{tools.escape_psql(term)}%")
+                                   for term in sorted(terms)),
+            without_spaces, len(compact), const.LINK_SUGGESTION_CANDIDATES))
+        candidates = Partner.search([("id", "in", [row[0] for row in self.env.cr.fetchall()])])
+        ranked = sorted(candidates, key=lambda p: (-utils.name_similarity(p.name, self.name), p.id))
+        return Partner.browse([p.id for p in ranked[:limit]])
 
     def action_open_link_wizard(self):
         self.ensure_one()

@@ -70,6 +70,21 @@ class TestLinking(LineTransactionCase):
         wizard = self.env["line.link.wizard"].create({"identity_id": self.identity.id})
         self.assertEqual(wizard.partner_id, best, "a near-identical name is proposed")
 
+    def test_suggestions_ignore_spaces_in_names(self):
+        spaced = self.env["res.partner"].create({"name": "山田 花子"})
+        wide_spaced = self.env["res.partner"].create({"name": "山田　花子"})  # ideographic space
+        unspaced = self.env["res.partner"].create({"name": "山田花子"})
+        shop = self.env["res.partner"].create({"name": "山田花子 商店"})
+        self.env["res.partner"].create([{"name": "山田 太郎"}, {"name": "田中 花"}])
+        sakura = self.receive(self.new_customer("山田花子"), "こんにちは").line_identity_id
+        suggestions = sakura.with_user(self.operator)._suggest_partners()
+        self.assertEqual(suggestions[:3], spaced | wide_spaced | unspaced, "the same name, spaced or not")
+        self.assertEqual(suggestions[3:], shop, "then a longer name that holds it; no other name")
+        wizard = self.env["line.link.wizard"].with_user(self.operator).create({"identity_id": sakura.id})
+        self.assertIn(wizard.partner_id, spaced | wide_spaced | unspaced)
+        # And the reverse: the LINE name has the space, the contact has none.
+        self.assertIn(unspaced, self.identity._suggest_partners()[:3])
+
     def test_create_contact_from_profile(self):
         self.link_with_wizard(mode="new")
         partner = self.identity.partner_id
