@@ -11,9 +11,9 @@ from .testing import EmulatorServer
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m line_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--port", type=int, default=8090, help="0: a free port (the URL is printed)")
     parser.add_argument("--channel-id", help="create this channel at start")
-    parser.add_argument("--channel-secret")
+    parser.add_argument("--channel-secret", help="generated (and printed) when not given")
     parser.add_argument("--provider-id", default="provider-1")
     parser.add_argument("--bot-name", default="LINE Official Account", help="the channel's display name")
     parser.add_argument("--webhook-url", help="the channel's webhook endpoint")
@@ -31,11 +31,14 @@ def main(argv=None):
             display_name=args.bot_name, webhook_url=args.webhook_url, chat_mode=args.chat_mode)
         print(f"Channel {channel.channel_id} ({channel.display_name}), bot user {channel.bot_user_id}, "
               f"webhook {channel.webhook_url or '(none)'}", flush=True)
-    server.start()
-    print(f"LINE platform emulator on {server.base_url}  (phone page: {server.base_url}/)", flush=True)
+        if not args.channel_secret:
+            print(f"Channel secret (generated): {channel.channel_secret}", flush=True)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
+    server.start()
+    # Printed once a stop signal is handled: whoever waits for this line may stop the emulator at once.
+    print(f"LINE platform emulator on {server.base_url}  (phone page: {server.base_url}/)", flush=True)
     done.wait()
     server.stop()
 
