@@ -86,9 +86,12 @@ class TestLinking(LineTransactionCase):
         self.assertIn(unspaced, self.identity._suggest_partners()[:3])
 
     def test_create_contact_from_profile(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.assertEqual(self.identity.language, "ja", "LINE says the customer uses LINE in Japanese")
         self.link_with_wizard(mode="new")
         partner = self.identity.partner_id
         self.assertEqual(partner.name, "山田 花子")
+        self.assertEqual(partner.lang, "ja_JP")
         self.assertTrue(partner.image_1920)
         self.assertEqual(self.customer_messages().author_id, partner)
 
@@ -121,14 +124,34 @@ class TestLinking(LineTransactionCase):
         duplicate = self.env["res.partner"].create({"name": "Hanako (dup)"})
         keeper = self.env["res.partner"].create({"name": "Hanako Yamada"})
         self.identity._link_partner(duplicate)
+        # The duplicate's LINE customer also writes to a second Official Account of the provider.
+        other_channel, emu_other = self._make_channel("Osaka Store 2", provider_id="provider-osaka")
+        second_conversation = self.receive(self.hanako, "別のお店です", channel=other_channel, emu_channel=emu_other)
         other_customer = self.new_customer("Hanako's second phone")
-        other_identity = self.receive(other_customer).line_identity_id
+        third_conversation = self.receive(other_customer, "二台目の携帯から")
+        other_identity = third_conversation.line_identity_id
         other_identity._link_partner(keeper)
-        wizard = self.env["base.partner.merge.automatic.wizard"].create({})
-        wizard._merge((duplicate | keeper).ids, keeper)
+        self.assertEqual((duplicate.line_conversation_count, keeper.line_conversation_count), (2, 1))
+
+        wizard = self.env["base.partner.merge.automatic.wizard"].create({
+            "partner_ids": [(6, 0, (duplicate | keeper).ids)], "dst_partner_id": keeper.id})
+        wizard.action_merge()
+
         self.assertFalse(duplicate.exists())
-        self.assertEqual((self.identity | other_identity).partner_id, keeper)
-        self.assertEqual(keeper.line_conversation_count, 2)
+        self.assertEqual(keeper.line_identity_ids, self.identity | other_identity)
+        self.assertEqual(self.identity.conversation_ids, self.conversation | second_conversation)
+        self.assertEqual(keeper.line_conversation_count, 3)
+        conversations = self.conversation | second_conversation | third_conversation
+        customer_messages = conversations.message_ids.filtered("line_message_id")
+        self.assertEqual(customer_messages.author_id, keeper, "every message of both customers is the keeper's")
+        action = keeper.action_view_line_history()
+        history = self.env["mail.message"].search(action["domain"], order="date asc, id asc")
+        self.assertLessEqual(customer_messages, history)
+        bodies = " ".join(history.mapped("body"))
+        for text in ("はじめまして", "見積もりをお願いします", "別のお店です", "二台目の携帯から"):
+            self.assertIn(text, bodies)
+        self.receive(other_customer, "まだです")
+        self.assertEqual(third_conversation.message_ids[0].author_id, keeper)
 
     def test_move_identity_to_another_contact(self):
         first = self.env["res.partner"].create({"name": "Wrong Hanako"})
