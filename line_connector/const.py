@@ -125,5 +125,8 @@ ASSIGN_METHODS = [
     ("least_busy", "Least busy"),
 ]
 
+# LINE's monthly message quota starts over on the 1st of the month, Japan time.
+QUOTA_TIMEZONE = "Asia/Tokyo"
+
 # Linking a LINE customer: contacts with a matching name considered before ranking by similarity.
 LINK_SUGGESTION_CANDIDATES = 100

@@ -227,23 +227,21 @@ class DiscussChannel(models.Model):
         linked = (operator == "=") == bool(value)
         return [("line_identity_id.partner_id", "!=" if linked else "=", False)]
 
-    def message_post(self, *, message_type="notification", **kwargs):
-        if self.channel_type == "line" and message_type == "comment" and not self.env.context.get(CTX_INBOUND):
-            self._line_check_can_send()
-        return super().message_post(message_type=message_type, **kwargs)
+    def _line_reply_window_refusal(self):
+        """Why the channel's reply window forbids answering now, or None.
 
-    def _line_check_can_send(self):
-        """Refuse at once a message the channel's reply window forbids (the composer shows why).
-
+        The message is still posted and marked failed with this reason: Discuss posts without
+        showing errors, so a refusal raised here would only read "Failed to post the message".
         The window counts from the customer's last message here, not from a follow or a tap.
         """
         window = self.line_channel_id.reply_window_days
         if window and self.line_identity_id and not self.line_chat_id:
             limit = fields.Datetime.now() - timedelta(days=window)
             if not self.line_last_customer_date or self.line_last_customer_date < limit:
-                raise UserError(_(
+                return _(
                     "%(name)s last wrote more than %(days)s days ago: this channel only answers customers "
-                    "within %(days)s days of their last message.", name=self.line_identity_id.name, days=window))
+                    "within %(days)s days of their last message.", name=self.line_identity_id.name, days=window)
+        return None
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)

@@ -94,7 +94,13 @@ class LineChannel(models.Model):
     quota_type = fields.Selection(
         [("none", "Unlimited"), ("limited", "Limited")], "Quota", readonly=True, copy=False)
     quota_limit = fields.Integer("Monthly Quota", readonly=True, copy=False)
-    quota_used = fields.Integer("Sent This Month", readonly=True, copy=False)
+    # What LINE counted at the last check, plus the pushes sent since: sending never writes
+    # this row (two sending jobs would collide on it, and with the assignment's lock).
+    quota_checked_used = fields.Integer("Used at Last Check", readonly=True, copy=False)
+    quota_checked_date = fields.Datetime("Quota Checked", readonly=True, copy=False)
+    quota_used = fields.Integer(
+        "Sent This Month", compute="_compute_quota_used",
+        help="Counted by LINE at the last check, plus the pushes Odoo sent since.")
     check_state = fields.Selection(
         const.CHECK_STATES, "Connection", default="unchecked", readonly=True, copy=False)
     check_date = fields.Datetime("Last Checked", readonly=True, copy=False)
@@ -345,7 +351,13 @@ class LineChannel(models.Model):
             elif used >= limit * 0.9:
                 problems.append(_("%(used)s of the %(limit)s messages of this month's quota are used.",
                                   used=used, limit=limit))
-        return {"quota_type": quota.get("type"), "quota_limit": limit, "quota_used": used}
+        return {"quota_type": quota.get("type"), "quota_limit": limit, "quota_checked_used": used,
+                "quota_checked_date": fields.Datetime.now()}
+
+    @api.depends("quota_checked_used", "quota_checked_date")
+    def _compute_quota_used(self):
+        for channel in self:
+            channel.quota_used = self.env["line.message"]._quota_used(channel)
 
     def _check_base_url(self, notes):
         """The webhook URL and the links of the images sent are built on Odoo's base URL."""

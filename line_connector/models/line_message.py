@@ -1,10 +1,13 @@
 import json
 import logging
+import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from odoo import _, api, fields, models
-from odoo.tools import html2plaintext
+import pytz
+from lxml import html as lxml_html
+
+from odoo import _, api, fields, models, modules
 
 from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
@@ -92,7 +95,11 @@ class LineMessage(models.Model):
             })
 
     def _precheck(self):
-        """Reasons LINE would refuse, known without asking: (failure_type, text) or None."""
+        """Reasons LINE would refuse, known without asking: (failure_type, text) or None.
+
+        Checked when the message is queued, again right before it is sent and on Resend: LINE
+        answers 200 to a push to a customer who blocked the account, and delivers nothing.
+        """
         conversation, channel = self.conversation_id, self.channel_id
         identity = conversation.line_identity_id
         if identity and not conversation.line_chat_id:
@@ -105,13 +112,34 @@ class LineMessage(models.Model):
                     "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
                     "where LINE knows them under another ID. They must add the account again.",
                     name=identity.name, old=identity.provider_name, new=channel.provider_name)
-        if channel.quota_type == "limited" and channel.quota_limit and channel.quota_used >= channel.quota_limit \
-                and not self._free_reply_event():
-            return "line_quota", _(
-                "This month's LINE message quota is spent (%(used)s of %(limit)s): LINE accepts no push "
-                "message until next month. Replies within a minute of the customer's message are free.",
-                used=channel.quota_used, limit=channel.quota_limit)
+        window_refusal = conversation._line_reply_window_refusal()
+        if window_refusal:
+            return "line_window", window_refusal
+        if channel.quota_type == "limited" and channel.quota_limit:
+            used = self._quota_used(channel)
+            if used >= channel.quota_limit and not self._free_reply_event():
+                return "line_quota", _(
+                    "This month's LINE message quota is spent (%(used)s of %(limit)s): LINE accepts no push "
+                    "message until next month. Replies within a minute of the customer's message are free.",
+                    used=used, limit=channel.quota_limit)
         return None
+
+    @api.model
+    def _quota_used(self, channel):
+        """Messages of this month's quota known to be spent: LINE's count at the channel's last
+        check plus the pushes sent since. Sending never writes the channel's row: two sending
+        jobs would collide on it (and with the assignment's lock on it)."""
+        tz = pytz.timezone(const.QUOTA_TIMEZONE)
+        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+        month_start = tz.localize(datetime(local_now.year, local_now.month, 1)).astimezone(pytz.utc).replace(
+            tzinfo=None)
+        since, used = channel.quota_checked_date, channel.quota_checked_used
+        if not since or since < month_start:  # LINE counts from zero each month
+            since, used = month_start, 0
+        # sudo: line.message - every push sent counts against the quota, whoever reads the figure
+        return used + self.sudo().search_count([
+            ("channel_id", "=", channel.id), ("method", "=", "push"), ("state", "=", "sent"),
+            ("sent_date", ">=", since)])
 
     # ------------------------------------------------------------------
     # What an Odoo message becomes on LINE
@@ -125,7 +153,7 @@ class LineMessage(models.Model):
             package_id, sticker_id = message.line_sticker.split(":")
             return [{"type": "sticker", "packageId": package_id, "stickerId": sticker_id}]
         objects = []
-        text = html2plaintext(message.body or "").strip()
+        text = html_to_line_text(message.body or "", message.get_base_url())
         links = []
         for attachment in message.attachment_ids.sorted("id"):
             line_object = self._prepare_attachment(attachment)
@@ -174,13 +202,34 @@ class LineMessage(models.Model):
     def _cron_send(self, partition=None):
         self._cron_process_queue(partition)
 
+    def _queue_sequence(self):
+        # A conversation's messages reach LINE in the order they were posted.
+        return self.conversation_id.id
+
+    def _queue_waiting(self):
+        # Unlike an event, a message waiting for its retry holds back the later messages of its
+        # conversation (a message's second part too): LINE shows them in the order it gets them.
+        return self.state == "queued"
+
+    @api.model
+    def _queue_waiting_sequences(self, domain):
+        waiting = self.search([("state", "=", "queued"), *domain, ("next_attempt", ">", fields.Datetime.now())])
+        return set(waiting.conversation_id.ids)
+
     def _queue_process_one(self):
-        # What LINE will fetch (attachment tokens) and the reply token's use are written first.
+        # The customer may have blocked the account since the message was queued.
+        problem = self._precheck()
+        if problem:
+            self._fail(*problem)
+            return
+        # What LINE will fetch (attachment tokens) is written first.
         self.env.flush_all()
         try:
             result = self._send()
+        except _LockLost:
+            return
         except _ReplyUnconfirmed as unconfirmed:
-            self._fail("line_error", str(unconfirmed))
+            self._fail("line_error", str(unconfirmed), request_id=unconfirmed.__cause__.request_id)
         except line_api.LineError as error:
             self._on_error(error)
         else:
@@ -204,6 +253,7 @@ class LineMessage(models.Model):
         """
         client = self.channel_id._line_client()
         messages = json.loads(self.payload)
+        self.attempts += 1  # a reply is an attempt too: the delay before the next one depends on it
         if self.reply_event_id:  # the previous reply attempt may have been delivered
             try:
                 return dict(client.reply(self.reply_event_id.reply_token, messages), method="reply")
@@ -211,21 +261,35 @@ class LineMessage(models.Model):
                 raise _ReplyUnconfirmed(_(
                     "LINE did not confirm the reply and its reply token is now used or expired: the "
                     "customer may have received it. Check with them before sending it again.")) from error
-        event = self._free_reply_event() if not self.attempts else self.env["line.event"]
+        event = self._free_reply_event() if self.attempts == 1 else self.env["line.event"]
         if event:
-            event.reply_token_used = True  # single use, whatever LINE answers
+            self._take_reply_token(event)
             try:
                 return dict(client.reply(event.reply_token, messages), method="reply", reply_event=event)
             except line_api.LineNetworkError as error:
                 if error.maybe_delivered:
-                    self.reply_event_id = event
                     raise
                 _logger.info("LINE reply for message %s not sent (%s): pushing", self.id, error)
             except (line_api.LineInvalidRequestError, line_api.LineServerError, line_api.LineRateLimitError) as error:
                 # Not delivered (the token expired, or LINE failed before sending): push instead.
                 _logger.info("LINE reply for message %s not used (%s): pushing", self.id, error)
-        self.attempts += 1
+            self.reply_event_id = False  # the push below is the message; later attempts push again
         return dict(client.push(self.recipient, messages, retry_key=self.retry_key), method="push")
+
+    def _take_reply_token(self, event):
+        """Mark the reply token used, and this message as trying it, and commit, before calling LINE.
+
+        A reply has no retry key: had a run rolled back after LINE accepted the reply, the token
+        would look free again, LINE would refuse it as used, and the message would be pushed a
+        second time. Committed, the next run knows a reply may have been delivered (see _send).
+        """
+        event.reply_token_used = True  # single use, whatever LINE answers
+        self.reply_event_id = event
+        # In tests the test's own transaction must stay open: no commit.
+        if not modules.module.current_test:
+            self.env.cr.commit()
+            if not self._queue_lock():  # the commit released the lock: another run has it now
+                raise _LockLost()
 
     def _on_sent(self, result):
         self.write({
@@ -242,8 +306,6 @@ class LineMessage(models.Model):
         self.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
                                            "failure_reason": False})
         self.mail_message_id._notify_message_notification_update()
-        if result["method"] == "push" and self.channel_id.quota_type == "limited":
-            self.channel_id.sudo().quota_used += 1
 
     def _on_error(self, error):
         key_valid = self.retry_key_date > fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
@@ -257,7 +319,7 @@ class LineMessage(models.Model):
             _logger.info("LINE message %s: attempt %d failed, retrying (%s, request %s)",
                          self.id, self.attempts, error, error.request_id)
             return
-        self._fail(*self._explain(error))
+        self._fail(*self._explain(error), request_id=error.request_id)
 
     @api.model
     def _explain(self, error):
@@ -275,26 +337,125 @@ class LineMessage(models.Model):
                                    attempts=self.attempts, error=error)
         return "line_invalid", _("LINE refused the message: %s", error)
 
-    def _fail(self, failure_type, reason, notify=True):
-        self.write({"state": "failed", "failure_type": failure_type, "error": reason, "next_attempt": False})
+    def _fail(self, failure_type, reason, notify=True, request_id=None):
+        """Mark failed with a reason a person understands (and LINE's request ID, when LINE answered)."""
+        vals = {"state": "failed", "failure_type": failure_type, "error": reason, "next_attempt": False}
+        if request_id:
+            vals["request_id"] = request_id
+        self.write(vals)
         self.notification_id.sudo().write({
             "notification_status": "exception", "failure_type": failure_type, "failure_reason": reason})
         if notify:
             self.mail_message_id._notify_message_notification_update()
 
     def action_resend(self):
-        """Send failed messages again; the retry key is kept while LINE still honours it (24 h)."""
+        """Send failed messages again; the retry key is kept while LINE still honours it (24 h).
+
+        A reply token once tried is not tried again: the message is pushed with its retry key.
+        What LINE would refuse (the customer blocked the account since...) fails again at once.
+        """
         expired = fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
+        queued = self.browse()
         for record in self.filtered(lambda r: r.state == "failed"):
-            vals = {"state": "queued", "attempts": 0, "next_attempt": False, "error": False, "failure_type": False}
+            problem = record._precheck()
+            if problem:
+                record._fail(*problem, notify=False)
+                continue
+            vals = {"state": "queued", "attempts": 0, "next_attempt": False, "error": False, "failure_type": False,
+                    "reply_event_id": False}
             if record.retry_key_date < expired:
                 vals.update(retry_key=str(uuid.uuid4()), retry_key_date=fields.Datetime.now())
             record.write(vals)
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})
-        self._queue_wake(self.mapped("partition"))
-
+            queued |= record
+        self._queue_wake(queued.mapped("partition"))
 
 
 class _ReplyUnconfirmed(Exception):
     """A reply LINE may or may not have delivered: a person must check."""
+
+
+class _LockLost(Exception):
+    """Another run took the message while this one committed: it sends it."""
+
+
+# ----------------------------------------------------------------------
+# Discuss HTML as LINE text
+# ----------------------------------------------------------------------
+
+_PARAGRAPH = object()  # a paragraph break: one blank line, however many blocks meet
+_BLOCK_TAGS = {"p", "div", "blockquote", "pre", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+_SKIPPED_TAGS = {"script", "style", "head", "title"}
+_HTML_SPACES = re.compile(r"[ \t\r\n\f]+")  # HTML collapses these; an ideographic space is kept
+_URL_PREFIX = re.compile(r"^(https?://|mailto:|tel:)", re.IGNORECASE)
+
+
+def html_to_line_text(body, base_url=""):
+    """The text a LINE customer should read for a Discuss message body (HTML).
+
+    LINE shows plain text: a link is "label (url)", or the URL alone when it is its own label;
+    a mention is "@Name" (its link to the contact is of no use to the customer); line breaks
+    and paragraphs are kept; bold and italics are plain (no markdown stars).
+    """
+    if not body or not body.strip():
+        return ""
+    root = lxml_html.fragment_fromstring(str(body), create_parent="div")
+    parts = []
+    _walk_html(root, parts, base_url.rstrip("/"), pre=False)
+    text, paragraph = "", False
+    for part in parts:
+        if part is _PARAGRAPH:
+            paragraph = True
+            continue
+        if paragraph and text.strip():
+            text = text.rstrip(" \n") + "\n\n"
+            part = part.lstrip(" ")
+        paragraph = False
+        if text.endswith("\n"):
+            part = part.lstrip(" ")
+        text += part
+    return "\n".join(line.rstrip(" ") for line in text.strip("\n ").split("\n"))
+
+
+def _walk_html(node, parts, base_url, pre):
+    tag = node.tag if isinstance(node.tag, str) else None  # comments and processing instructions
+    if tag == "br":
+        parts.append("\n")
+    elif tag == "a":
+        parts.append(_link_text(node, base_url))
+    elif tag and tag not in _SKIPPED_TAGS:
+        block, pre = tag in _BLOCK_TAGS, pre or tag == "pre"
+        if block:
+            parts.append(_PARAGRAPH)
+        if tag == "li":
+            parent = node.getparent()
+            number = parent.index(node) + 1 if parent is not None and parent.tag == "ol" else None
+            parts.append(f"\n{number}. " if number else "\n- ")
+        elif tag in ("td", "th") and node.getprevious() is not None:
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text if pre else _HTML_SPACES.sub(" ", node.text))
+        for child in node:
+            _walk_html(child, parts, base_url, pre)
+        if block:
+            parts.append(_PARAGRAPH)
+    if node.tail and node.getparent() is not None:
+        parts.append(_HTML_SPACES.sub(" ", node.tail))
+
+
+def _link_text(node, base_url):
+    label = _HTML_SPACES.sub(" ", node.text_content()).strip()
+    classes = (node.get("class") or "").split()
+    if node.get("data-oe-model") or {"o_mail_redirect", "o_channel_redirect", "o-discuss-mention"} & set(classes):
+        # A mention: the link leads to an Odoo record the customer cannot open.
+        prefix = "#" if "o_channel_redirect" in classes else "@"
+        return label if label.startswith(("@", "#")) else prefix + label
+    href = (node.get("href") or "").strip()
+    if not href or href.startswith("#") or href.lower().startswith("javascript:"):
+        return label
+    if href.startswith("/"):
+        href = base_url + href
+    if not label or _URL_PREFIX.sub("", label).rstrip("/") == _URL_PREFIX.sub("", href).rstrip("/"):
+        return label if href.lower().startswith(("mailto:", "tel:")) and label else href
+    return f"{label} ({href})"

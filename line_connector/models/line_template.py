@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.line_connector import utils
+
 
 class LineTemplate(models.Model):
     """A message for LINE customers with placeholders, rendered per conversation.
@@ -34,9 +36,25 @@ class LineTemplate(models.Model):
         self.render_model = "discuss.channel"
 
     def _render_for(self, conversation):
-        """The template's text for one conversation, with the current operator as ``user``."""
+        """The template's text for one conversation, in the customer's language, with the current
+        operator as ``user``."""
         self.ensure_one()
-        return self._render_field("body", conversation.ids, compute_lang=False)[conversation.id]
+        return self._render_field("body", conversation.ids, compute_lang=True)[conversation.id]
+
+    def _render_lang(self, res_ids, engine="inline_template"):
+        """The customer's language: their contact's, else the one LINE reports (when Odoo has it).
+
+        A language set on the template (an inline template, as on mail templates) wins.
+        """
+        if self.lang:
+            return super()._render_lang(res_ids, engine=engine)
+        installed = {code for code, _name in self.env["res.lang"].get_installed()}
+        langs = {}
+        for conversation in self.env["discuss.channel"].browse(res_ids):
+            identity = conversation.line_identity_id
+            lang = identity.partner_id.lang or utils.lang_code(identity.language)
+            langs[conversation.id] = lang if lang in installed else False
+        return langs
 
 
 class DiscussChannel(models.Model):

@@ -1,8 +1,10 @@
 import base64
+import json
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import fields
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import LineHttpCase
@@ -52,6 +54,27 @@ class TestOutbound(LineHttpCase):
 
     def retry_now(self, ledger):
         ledger.write({"next_attempt": fields.Datetime.now() - timedelta(seconds=1)})
+
+    def send_until_done(self, rounds=6):
+        """Run the sending job, each retry made due at once, until nothing is queued."""
+        for _round in range(rounds):
+            queued = self.env["line.message"].search([
+                ("conversation_id", "=", self.conversation.id), ("state", "=", "queued")])
+            if not queued:
+                return
+            self.retry_now(queued.filtered("next_attempt"))
+            self.send()
+        self.fail("messages still queued")
+
+    def all_sent(self):
+        """Everything the bot sent the customer, delivered or not (LINE answers 200 to a push
+        to a customer who blocked the account, and delivers nothing)."""
+        return self.emu.sent(user_id=self.customer["user_id"])
+
+    def set_quota(self, limit, used):
+        """The channel's quota as the last check found it."""
+        self.line_channel.write({"quota_type": "limited", "quota_limit": limit, "quota_checked_used": used,
+                                 "quota_checked_date": fields.Datetime.now() - timedelta(minutes=1)})
 
     # -- reply or push ----------------------------------------------------------------
 
@@ -136,6 +159,67 @@ class TestOutbound(LineHttpCase):
         self.assertEqual(ledger.state, "sent")
         self.assertEqual(len(self.received()), 1)
 
+    def test_a_conversations_messages_go_in_order_under_retries(self):
+        """The first push fails: the second message waits for it, not overtakes it."""
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "500", count=1)
+        first, second = self.post("first"), self.post("second")
+        self.send()
+        self.assertEqual((self.ledger(first).state, self.ledger(second).state), ("queued", "queued"))
+        self.assertEqual(self.received(), [])
+        self.send_until_done()
+        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["first", "second"])
+        self.assertEqual([self.ledger(m).state for m in (first, second)], ["sent", "sent"])
+
+    def test_the_parts_of_a_long_message_go_in_order_under_retries(self):
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "500", count=1)
+        attachments = self.env["ir.attachment"].create([
+            {"name": f"p{i}.png", "raw": PNG, "mimetype": "image/png", "res_model": "discuss.channel",
+             "res_id": self.conversation.id} for i in range(6)])
+        message = self.post("Six pictures", attachment_ids=attachments.ids)
+        self.send_until_done()
+        self.assertEqual([len(s["messages"]) for s in self.received()], [5, 2])
+        self.assertEqual(self.ledger(message).mapped("state"), ["sent", "sent"])
+
+    def test_reply_that_times_out_is_delivered_once_and_resend_pushes(self):
+        # LINE takes the reply but its answer never arrives: the customer may have it.
+        self.emu.set_fault("reply", "delay", count=1, delay=12)
+        message = self.post("Yes, in blue too.")
+        ledger = self.ledger(message)
+        self.send()
+        self.assertEqual((ledger.state, ledger.attempts), ("queued", 1))
+        self.assertLess(ledger.next_attempt, fields.Datetime.now() + timedelta(minutes=1),
+                        "the first retry comes soon, not after the longest delay")
+        self.retry_now(ledger)
+        self.send()
+        # The token is used now: LINE refuses it, so the reply was delivered; never pushed again.
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_error"))
+        self.assertIn("may have received it", message.notification_ids.failure_reason)
+        self.assertEqual(ledger.request_id, self.emu.calls(endpoint="reply")[-1]["request_id"])
+        self.assertEqual([s["kind"] for s in self.received()], ["reply"])
+        # Minutes later, the operator checked with the customer and resends: no reply token is
+        # fresh any more, and the one tried is not tried again: a push with the message's retry key.
+        self.expire_reply_tokens()
+        self.assertTrue(self.conversation.with_user(self.operator).line_resend_message(message.id))
+        self.send()
+        self.assertEqual((ledger.state, ledger.method), ("sent", "push"))
+        self.assertEqual([(s["kind"], s["retry_key"]) for s in self.received()],
+                         [("reply", None), ("push", ledger.retry_key)])
+
+    def test_reply_accepted_before_a_crash_is_not_sent_again(self):
+        """A run takes the reply token, LINE delivers the reply, and the run dies before it records
+        it: what it wrote before calling LINE tells the next run not to push it a second time."""
+        message = self.post("Only once, please")
+        ledger = self.ledger(message)
+        event = ledger._free_reply_event()
+        ledger._take_reply_token(event)
+        self.line_channel._line_client().reply(event.reply_token, json.loads(ledger.payload))
+        self.send()
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_error"))
+        self.assertIn("may have received it", message.notification_ids.failure_reason)
+        self.assertEqual(len(self.all_sent()), 1)
+
     def test_rate_limited_push_is_retried(self):
         self.expire_reply_tokens()
         self.emu.set_fault("push", "429", count=1)
@@ -168,6 +252,23 @@ class TestOutbound(LineHttpCase):
         self.assertEqual(notification.notification_status, "sent")
         self.assertEqual(len(self.received()), 1)
 
+    def test_resend_to_a_customer_who_blocked_since_fails_at_once(self):
+        self.expire_reply_tokens()
+        self.emu.update_channel(self.channel_id, quota=0)
+        self.addCleanup(self.emu.update_channel, self.channel_id, quota=None)
+        message = self.post("Over quota")
+        self.send()
+        self.assertEqual(self.ledger(message).failure_type, "line_quota")
+        self.emu.update_channel(self.channel_id, quota=None)
+        self.emu.unfollow(self.channel_id, self.customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        self.conversation.with_user(self.operator).line_resend_message(message.id)
+        self.send()
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_blocked"))
+        self.assertIn("blocked the account", message.notification_ids.failure_reason)
+        self.assertEqual(self.all_sent(), [])
+
     # -- refused before asking LINE ---------------------------------------------------
 
     def test_blocked_customer_fails_at_once(self):
@@ -180,8 +281,20 @@ class TestOutbound(LineHttpCase):
         self.send()
         self.assertEqual(self.received(), [])
 
+    def test_customer_who_blocks_after_queueing_gets_nothing(self):
+        message = self.post("Queued while a friend")
+        self.assertEqual(self.ledger(message).state, "queued")
+        self.emu.unfollow(self.channel_id, self.customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        self.send()
+        ledger = self.ledger(message)
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_blocked"))
+        self.assertEqual(message.notification_ids.notification_status, "exception")
+        self.assertIn("blocked the account", message.notification_ids.failure_reason)
+        self.assertEqual(self.all_sent(), [])
+
     def test_spent_quota_known_fails_at_once_unless_a_reply_is_free(self):
-        self.line_channel.write({"quota_type": "limited", "quota_limit": 10, "quota_used": 10})
+        self.set_quota(10, 10)
         free = self.post("Reply tokens are free")
         self.assertEqual(self.ledger(free).state, "queued")
         self.expire_reply_tokens()
@@ -193,18 +306,64 @@ class TestOutbound(LineHttpCase):
         message = self.post("Hello?")
         self.assertEqual(self.ledger(message).failure_type, "line_provider")
 
-    def test_reply_window(self):
+    def test_pushes_count_against_the_quota_without_writing_the_channel(self):
+        """Two sending jobs never write the shared channel row; the form still counts the pushes."""
+        self.expire_reply_tokens()
+        self.set_quota(10, 9)
+        before = fields.Datetime.now() - timedelta(days=1)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE line_channel SET write_date = %s WHERE id = %s", (before, self.line_channel.id))
+        self.line_channel.invalidate_recordset()
+        message = self.post("The last push of the month")
+        self.send()
+        self.assertEqual(self.ledger(message).state, "sent")
+        self.env.flush_all()
+        self.line_channel.invalidate_recordset()
+        self.assertEqual(self.line_channel.write_date, before, "sending wrote the channel")
+        self.assertEqual(self.line_channel.quota_used, 10)
+        over = self.post("One too many")
+        ledger = self.ledger(over)
+        self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_quota"))
+        self.assertIn("quota is spent (10 of 10)", over.notification_ids.failure_reason)
+        self.assertEqual(len(self.all_sent()), 1)
+
+    def test_reply_window_refusal_shows_on_the_message(self):
         self.line_channel.reply_window_days = 3
         self.conversation.line_last_customer_date = fields.Datetime.now() - timedelta(days=4)
         self.emu.follow(self.channel_id, self.customer["user_id"])  # a follow is not a message
         self.env["line.event"]._cron_process_events()
-        with self.assertRaisesRegex(UserError, "more than 3 days ago"):
-            self.post("Too late")
+        late = self.post("Too late")
+        self.assertIn(late, self.conversation.message_ids, "the message is posted, marked failed")
+        notification = late.notification_ids
+        self.assertEqual((notification.notification_status, notification.failure_type), ("exception", "line_window"))
+        self.assertIn("more than 3 days ago", notification.failure_reason)
+        self.send()
+        self.assertEqual(self.all_sent(), [])
         self.emu.send_text(self.channel_id, self.customer["user_id"], "Still there?")
         self.env["line.event"]._cron_process_events()
-        self.assertTrue(self.post("In time"))
+        self.post("In time")
+        self.send()
+        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["In time"])
 
     # -- content ------------------------------------------------------------------------
+
+    def test_text_reads_as_written(self):
+        """Links as "label (url)", mentions as "@Name", paragraphs and line breaks kept, no markdown."""
+        partner = self.operator.partner_id
+        self.post(Markup(
+            '<p>See <a href="https://example.com/shoes">our <b>blue</b> shoes</a> or '
+            '<a href="https://example.com/sale" target="_blank" rel="noreferrer">https://example.com/sale</a>; '
+            '<a href="/odoo/res.partner/%(id)s" class="o_mail_redirect" data-oe-id="%(id)s" '
+            'data-oe-model="res.partner" target="_blank" contenteditable="false">@%(name)s</a> '
+            'will help <b>you</b>.</p><p>Second paragraph,<br>second line.</p>') % {
+                "id": partner.id, "name": partner.name}, partner_ids=partner.ids)
+        self.post(Markup("As typed in Discuss:<br/><br/>a blank line, then<br/>a line break."))
+        self.send_until_done()
+        self.assertEqual([s["messages"][0]["text"] for s in self.received()], [
+            f"See our blue shoes (https://example.com/shoes) or https://example.com/sale; @{partner.name} "
+            "will help you.\n\nSecond paragraph,\nsecond line.",
+            "As typed in Discuss:\n\na blank line, then\na line break.",
+        ])
 
     def test_long_text_is_split_on_word_boundaries(self):
         words = " ".join(f"word{i}" for i in range(1500))  # ~ 10,000 characters
@@ -257,6 +416,7 @@ class TestOutbound(LineHttpCase):
         self.assertEqual((ledger.state, ledger.failure_type, ledger.attempts), ("failed", "line_invalid", 1))
         self.assertIn("LINE refused the message", message.notification_ids.failure_reason)
         self.assertIn("originalContentUrl", message.notification_ids.failure_reason)
+        self.assertEqual(ledger.request_id, self.emu.calls(endpoint="push")[-1]["request_id"])
         self.assertEqual(self.received(), [])
 
     def test_pdf_goes_as_a_link(self):
@@ -289,6 +449,34 @@ class TestOutbound(LineHttpCase):
         self.send()
         [sent] = self.received()
         self.assertEqual(sent["messages"][0]["text"], f"Hanako様、{self.operator.name}です。ありがとうございます。")
+
+    def test_template_in_the_customers_language_with_contact_and_company(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        template = self.env["line.template"].create({
+            "name": "Welcome", "code": "welcome",
+            "body": "Dear {{ object.line_partner_id.name }}, {{ user.company_id.name }} thanks you."})
+        template.with_context(lang="ja_JP").body = (
+            "{{ object.line_partner_id.name }}様、{{ user.company_id.name }}です。")
+        partner = self.env["res.partner"].create({"name": "Tanaka Hanako", "lang": False})
+        self.conversation.line_identity_id._link_partner(partner)
+        conversation = self.conversation.with_user(self.operator)
+        conversation.execute_command_line_template(body="/template welcome")  # LINE's language: ja
+        partner.lang = "en_US"  # the contact's language comes first
+        conversation.execute_command_line_template(body="/template welcome")
+        self.send_until_done()
+        company = self.operator.company_id.name
+        self.assertEqual([s["messages"][0]["text"] for s in self.received()], [
+            f"Tanaka Hanako様、{company}です。", f"Dear Tanaka Hanako, {company} thanks you."])
+
+    def test_odoo_canned_response_in_a_line_conversation(self):
+        """Odoo's "::" shortcut: the composer puts the substitution in place and posts it."""
+        self.env["mail.canned.response"].with_user(self.operator).create({
+            "source": "hours", "substitution": "We are open from 10:00 to 20:00, every day."})
+        [canned] = self.env["mail.canned.response"].with_user(self.operator).search([("source", "=", "hours")])
+        self.post(canned.substitution)
+        self.send()
+        self.assertEqual([s["messages"] for s in self.received()],
+                         [[{"type": "text", "text": "We are open from 10:00 to 20:00, every day."}]])
 
     def test_typing_shows_lines_loading_indicator(self):
         member = self.conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.operator.partner_id)
