@@ -66,6 +66,8 @@ function selectUser(userId) {
   state.user = state.users.find((u) => u.user_id === userId) || null;
   state.since = 0;
   $("messages").replaceChildren();
+  // Render again on the next poll, even if the conversation has not changed since the last one.
+  delete $("messages").dataset.signature;
   renderFriend();
   poll();
 }

@@ -72,13 +72,28 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, expression, timeout=10):
+        """The first truthy value of ``expression``, evaluated every 0.1 s. While the page is still
+        loading the expression may throw (no body yet, a context replaced): that counts as not yet."""
         deadline = time.monotonic() + timeout
+        error = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as exc:
+                value, error = None, exc
             if value:
                 return value
             time.sleep(0.1)
-        raise TimeoutError(expression)
+        raise TimeoutError(f"{expression} (last error: {error})" if error else expression)
+
+    def set_files(self, selector, *paths):
+        """Choose files in the ``<input type=file>`` at ``selector``, as a person does in the file dialog
+        (Chromium then fires the input's change event)."""
+        root = self.send("DOM.getDocument")["root"]["nodeId"]
+        node = self.send("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        if not node:
+            raise RuntimeError(f"No element {selector}")
+        self.send("DOM.setFileInputFiles", nodeId=node, files=[str(p) for p in paths])
 
     def close(self):
         if getattr(self, "ws", None):

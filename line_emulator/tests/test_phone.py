@@ -5,6 +5,9 @@ import os
 
 import pytest
 from linebot.v3 import messaging
+from linebot.v3.messaging import exceptions as sdk_errors
+
+from line_emulator import media
 
 from .cdp import CHROMIUM, Browser
 from .conftest import TIMEOUT
@@ -28,14 +31,24 @@ def click(browser, element_id):
     browser.evaluate(f"document.getElementById({json.dumps(element_id)}).click()")
 
 
-def test_a_person_writes_from_the_phone_and_sees_the_reply(browser, emu, channel, receiver, api):
+def become_a_friend(browser, name):
+    """On the page: create the LINE user ``name`` and add the account as a friend."""
     browser.wait_for("document.body.dataset.ready === '1'")
-    fill(browser, "new-user-name", "Phone Hanako")
+    fill(browser, "new-user-name", name)
     click(browser, "create-user")
-    browser.wait_for("document.getElementById('user').selectedOptions[0]?.textContent === 'Phone Hanako'")
+    browser.wait_for(f"document.getElementById('user').selectedOptions[0]?.textContent === {json.dumps(name)}")
     browser.wait_for("document.getElementById('friend-button').textContent === 'Add friend'")
     click(browser, "friend-button")
     browser.wait_for("document.getElementById('friend-button').textContent === 'Block'")
+
+
+def shown(selector):
+    """JS: the message bubble at ``selector`` is on the page."""
+    return f"document.querySelector({json.dumps(selector)}) !== null"
+
+
+def test_a_person_writes_from_the_phone_and_sees_the_reply(browser, emu, channel, receiver, api):
+    become_a_friend(browser, "Phone Hanako")
     fill(browser, "text", "Is the shop open today?")
     click(browser, "send")
 
@@ -63,3 +76,60 @@ def test_a_person_writes_from_the_phone_and_sees_the_reply(browser, emu, channel
     browser.evaluate("document.querySelector('#stickers button[data-sticker-id=\"1989\"]').click()")
     sticker = receiver.wait_for(3)[2]["body"]["events"][0]["message"]
     assert (sticker["type"], sticker["packageId"], sticker["stickerId"]) == ("sticker", "446", "1989")
+
+
+def test_a_person_sends_an_image_and_a_location_unsends_and_blocks(browser, emu, channel, receiver, api, blob,
+                                                                   emulator, tmp_path):
+    become_a_friend(browser, "Phone Taro")
+    [user] = [u for u in emu.users(provider_id="provider-a") if u["display_name"] == "Phone Taro"]
+    picture = tmp_path / "shop-front.png"
+    picture.write_bytes(media.png(40, 30, (200, 30, 30)))
+
+    browser.set_files("#file", picture)
+    image = receiver.wait_for(2)[1]["body"]["events"][0]
+    assert (image["type"], image["message"]["type"], image["source"]["userId"]) == ("message", "image", user["user_id"])
+    assert image["message"]["contentProvider"] == {"type": "line"}
+    assert blob.get_message_content(image["message"]["id"], _request_timeout=TIMEOUT) == picture.read_bytes()
+    image_bubble = f".msg.user[data-message-id='{image['message']['id']}']"
+    browser.wait_for(f"document.querySelector(\"{image_bubble} img.media\")?.naturalWidth === 40")
+
+    # The business answers with a picture: it appears on the phone.
+    avatar = f"{emulator.base_url}/_emulator/avatars/{channel['bot_user_id']}.png"
+    api.reply_message(messaging.ReplyMessageRequest(reply_token=image["replyToken"], messages=[
+        messaging.ImageMessage(original_content_url=avatar, preview_image_url=avatar)]), _request_timeout=TIMEOUT)
+    browser.wait_for(f"document.querySelector('.msg.bot[data-type=image] img.media')?.src === {json.dumps(avatar)}")
+    browser.wait_for("document.querySelector('.msg.bot[data-type=image] img.media').naturalWidth > 0")
+
+    click(browser, "location-button")
+    browser.wait_for("!document.getElementById('location').hidden")
+    fill(browser, "location-title", "Dotonbori")
+    fill(browser, "location-address", "Chuo-ku, Osaka")
+    fill(browser, "location-latitude", "34.6687")
+    fill(browser, "location-longitude", "135.5013")
+    browser.evaluate("document.querySelector('#location button[type=submit]').click()")
+    location = receiver.wait_for(3)[2]["body"]["events"][0]["message"]
+    assert (location["type"], location["title"], location["address"]) == ("location", "Dotonbori", "Chuo-ku, Osaka")
+    assert (location["latitude"], location["longitude"]) == (34.6687, 135.5013)
+    browser.wait_for(f"document.querySelector(\".msg.user[data-message-id='{location['id']}']\")"
+                     "?.textContent.includes('📍 Dotonbori')")
+
+    browser.evaluate(f"document.querySelector(\"{image_bubble} button.unsend\").click()")
+    unsend = receiver.wait_for(4)[3]["body"]["events"][0]
+    assert (unsend["type"], unsend["unsend"]) == ("unsend", {"messageId": image["message"]["id"]})
+    browser.wait_for(f"document.querySelector(\"{image_bubble}\")?.classList.contains('unsent')")
+    assert browser.evaluate(f"document.querySelector(\"{image_bubble}\").textContent").startswith("message unsent")
+    assert browser.evaluate(f"document.querySelector(\"{image_bubble} img\")") is None
+    with pytest.raises(sdk_errors.ApiException) as caught:
+        blob.get_message_content(image["message"]["id"], _request_timeout=TIMEOUT)
+    assert caught.value.status == 410
+
+    click(browser, "friend-button")
+    blocked = receiver.wait_for(5)[4]["body"]["events"][0]
+    assert (blocked["type"], blocked["source"]["userId"]) == ("unfollow", user["user_id"])
+    browser.wait_for("document.getElementById('friend-button').textContent === 'Unblock'")
+    assert browser.evaluate("document.getElementById('friend-state').textContent") == "blocked"
+    browser.wait_for("[...document.querySelectorAll('.msg.system')].some(m => m.textContent === 'blocked the account')")
+    assert browser.evaluate(shown(f".msg.user[data-message-id='{location['id']}']"))  # the conversation stays
+    api.push_message(messaging.PushMessageRequest(
+        to=user["user_id"], messages=[messaging.TextMessage(text="Come back")]), _request_timeout=TIMEOUT)
+    assert [s["delivered"] for s in emu.sent(user_id=user["user_id"]) if s["kind"] == "push"] == [False]
