@@ -509,3 +509,17 @@ class TestDiscussUi(LineHttpCase):
         self.env["line.message"]._cron_send()
         texts = [m["text"] for s in self.emu.sent(user_id=customer["user_id"]) for m in s["messages"]]
         self.assertEqual(texts, ["Yes, until 8 pm!"])
+
+    def test_a_line_failure_in_the_messaging_menu(self):
+        channel_id = self.emu_channel["channel_id"]
+        self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
+        self.line_channel.responsible_user_ids = self.operator
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Blocked")
+        self.emu.follow(channel_id, customer["user_id"])
+        self.emu.send_text(channel_id, customer["user_id"], "Hello")
+        self.emu.unfollow(channel_id, customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        conversation = self.env["discuss.channel"].search([("line_identity_id.line_user_id", "=", customer["user_id"])])
+        conversation.with_user(self.operator).message_post(
+            body="Are you there?", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.start_tour("/odoo", "line_connector_failure", login="line_operator")
