@@ -18,13 +18,15 @@ def parse_args(argv=None):
     parser.add_argument("--bot-name", default="LINE Official Account", help="the channel's display name")
     parser.add_argument("--webhook-url", help="the channel's webhook endpoint")
     parser.add_argument("--chat-mode", choices=("chat", "bot"), default="bot")
+    parser.add_argument("--keep", type=int, default=None, metavar="N",
+                        help="entries kept per log (sent, deliveries, calls), default 10000")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = EmulatorServer(args.host, args.port, quiet=False)
+    server = EmulatorServer(args.host, args.port, quiet=False, limits={"logs": args.keep} if args.keep else None)
     if args.channel_id or args.channel_secret:
         channel = server.state.create_channel(
             channel_id=args.channel_id, channel_secret=args.channel_secret, provider_id=args.provider_id,

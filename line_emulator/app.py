@@ -92,6 +92,8 @@ CONTROL_ROUTES = (
     (f"{P}/faults", ("POST",), "add_fault"),
     (f"{P}/faults", ("DELETE",), "clear_faults"),
     (f"{P}/rate_limits", ("POST",), "set_rate_limit"),
+    (f"{P}/limits", ("GET",), "limits"),
+    (f"{P}/limits", ("PATCH", "POST"), "set_limits"),
 )
 
 
@@ -113,8 +115,9 @@ class Dropped(ConnectionAbortedError):
 class EmulatorApp:
     """The WSGI application. ``state``, ``faults``, ``deliverer`` are public for in-process use."""
 
-    def __init__(self, state=None):
-        self.state = state or State()
+    def __init__(self, state=None, limits=None):
+        """:param limits: how much the emulator keeps (``const.DEFAULT_LIMITS``: logs, records, chat)"""
+        self.state = state or State(limits=limits)
         self.stopping = threading.Event()
         self.faults = Faults(default_limits={
             r.name: const.RATE_LIMITS.get(r.name, const.RATE_LIMIT_DEFAULT) for r in LINE_ROUTES if r.auth},

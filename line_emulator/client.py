@@ -193,18 +193,29 @@ class EmulatorClient:
 
     # -- inspection ---------------------------------------------------------------------------------
 
-    def sent(self, channel_id=None, user_id=None, kind=None):
-        """What bots sent: dicts with channel_id, to, user_id, kind (reply|push), messages, retry_key,
-        request_id, delivered, reason, free, counted, sent_messages, media_fetches, timestamp."""
-        return self._call("GET", "/sent", params={"channel_id": channel_id, "user_id": user_id, "kind": kind})
+    def sent(self, channel_id=None, user_id=None, kind=None, since=None):
+        """What bots sent: dicts with id, channel_id, to, user_id, kind (reply|push), messages, retry_key,
+        request_id, delivered, reason, free, counted, recipients, sent_messages, media_fetches, timestamp.
+        ``since``: only entries with a greater ``id`` (every log's ids increase)."""
+        return self._call("GET", "/sent", params={"channel_id": channel_id, "user_id": user_id, "kind": kind,
+                                                  "since": since})
 
-    def deliveries(self, channel_id=None):
+    def deliveries(self, channel_id=None, since=None):
         """Webhook deliveries: url, body, status_code, reason, latency_ms, error, attempt, is_redelivery..."""
-        return self._call("GET", "/deliveries", params={"channel_id": channel_id})
+        return self._call("GET", "/deliveries", params={"channel_id": channel_id, "since": since})
 
-    def calls(self, channel_id=None, endpoint=None):
+    def calls(self, channel_id=None, endpoint=None, since=None):
         """LINE API calls received: endpoint, method, path, status, request_id, body, headers, response."""
-        return self._call("GET", "/calls", params={"channel_id": channel_id, "endpoint": endpoint})
+        return self._call("GET", "/calls", params={"channel_id": channel_id, "endpoint": endpoint, "since": since})
+
+    def limits(self):
+        """:return: dict(limits={logs, records, chat}, dropped={log name: entries forgotten})"""
+        return self._call("GET", "/limits")
+
+    def set_limits(self, **limits):
+        """Keep at most ``logs`` entries per log, ``records`` tokens/contents of each kind, ``chat``
+        entries per conversation; what is over is forgotten, oldest first."""
+        return self._call("PATCH", "/limits", limits)
 
     def chat(self, channel_id, chat_id, since=0):
         """The conversation as the user's phone shows it (both directions)."""

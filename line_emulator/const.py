@@ -107,6 +107,14 @@ RATE_LIMITS = {
     "webhookEndpoint": (1000, 60.0),  # set and get, counted together
 }
 
+# -- memory: what the emulator keeps, so that long benchmarks do not grow it without bound ----------
+LOGS = ("sent", "deliveries", "calls", "loading")
+DEFAULT_LIMITS = {
+    "logs": 10_000,  # entries kept per log (LOGS); the oldest go first
+    "records": 10_000,  # access tokens, reply tokens, mark-as-read tokens, contents: each; oldest first
+    "chat": 1_000,  # entries kept per conversation (what the phone page shows)
+}
+
 # -- defaults for new channels and users ------------------------------------------------------
 DEFAULT_PROVIDER = "provider-1"
 DEFAULT_LANGUAGE = "ja"

@@ -42,6 +42,11 @@ def body_of(request):
     return data
 
 
+def _since(request):
+    since = request.args.get("since")
+    return int(since) if since else None
+
+
 def _filters(request, *names):
     return {name: request.args.get(name) or None for name in names}
 
@@ -62,8 +67,11 @@ class Control:
         return {"reset": True}
 
     def info(self, request):
+        with self.state.lock:
+            kept = {name: len(getattr(self.state, name)) for name in const.LOGS}
         return {"base_url": self.state.base_url, "channels": len(self.state.channels), "users": len(self.state.users),
-                "stickers": list(const.PHONE_STICKERS), "sticker_cdn": const.STICKER_CDN}
+                "stickers": list(const.PHONE_STICKERS), "sticker_cdn": const.STICKER_CDN, "logs": kept,
+                "dropped": dict(self.state.dropped)}
 
     def clock(self, request):
         return {"now": self.state.now(), "offset": self.state.clock_offset}
@@ -186,13 +194,21 @@ class Control:
     # -- inspection ----------------------------------------------------------------------------------------
 
     def sent(self, request):
-        return self.state.query("sent", **_filters(request, "channel_id", "user_id", "kind"))
+        return self.state.query("sent", since=_since(request), **_filters(request, "channel_id", "user_id", "kind"))
 
     def deliveries(self, request):
-        return self.state.query("deliveries", **_filters(request, "channel_id"))
+        return self.state.query("deliveries", since=_since(request), **_filters(request, "channel_id"))
 
     def calls(self, request):
-        return self.state.query("calls", **_filters(request, "channel_id", "endpoint"))
+        return self.state.query("calls", since=_since(request), **_filters(request, "channel_id", "endpoint"))
+
+    def limits(self, request):
+        with self.state.lock:
+            return {"limits": dict(self.state.limits), "dropped": dict(self.state.dropped)}
+
+    def set_limits(self, request):
+        self.state.set_limits(**body_of(request))
+        return self.limits(request)
 
     # -- faults and rate limits ----------------------------------------------------------------------------
 

@@ -70,9 +70,8 @@ class Simulator:
 
     def _read_token(self, channel, chat_id, message_id):
         token = ids.token(24)
-        with self.state.lock:
-            self.state.read_tokens[token] = {"channel_id": channel.channel_id, "chat_id": chat_id,
-                                             "message_id": message_id}
+        self.state.remember_read_token(token, {"channel_id": channel.channel_id, "chat_id": chat_id,
+                                               "message_id": message_id})
         return token
 
     def _message(self, channel, chat_id, kind, params):

@@ -90,10 +90,14 @@ def _check_setting(name, value):
 class State:
     """Everything the emulator knows. ``base_url`` is set by the server (avatar URLs use it)."""
 
-    def __init__(self, base_url=""):
+    def __init__(self, base_url="", limits=None):
+        """:param limits: how much to keep (see ``const.DEFAULT_LIMITS``); kept across ``reset``"""
         self.lock = threading.RLock()
         self.retry_keys_changed = threading.Condition(self.lock)
         self.base_url = base_url
+        self.limits = dict(const.DEFAULT_LIMITS)
+        self._check_limits(limits or {})
+        self.limits.update(limits or {})
         self.reset()
 
     def reset(self):
@@ -110,10 +114,9 @@ class State:
             self.chats = {}  # (channel_id, chat_id) -> [chat entries]
             self.groups = {}  # channel_id -> {group/room id: set of member user ids}
             self.events = {}  # webhookEventId -> {"channel_id", "event"}
-            self.sent = []
-            self.deliveries = []
-            self.calls = []
-            self.loading = []
+            for name in const.LOGS:
+                setattr(self, name, deque(maxlen=self.limits["logs"]))
+            self.dropped = dict.fromkeys(const.LOGS, 0)  # log entries forgotten for lack of room
             self._seq = 0
             self.clock_offset = 0.0
 
@@ -126,6 +129,47 @@ class State:
         with self.lock:
             self.clock_offset += float(seconds)
             return self.clock_offset
+
+    # -- memory -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_limits(limits):
+        for name, value in limits.items():
+            if name not in const.DEFAULT_LIMITS:
+                raise EmulatorError(f"Unknown limit {name!r}; one of {', '.join(const.DEFAULT_LIMITS)}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise EmulatorError(f"Invalid value for {name}: {value!r} (a whole number >= 1)")
+
+    def set_limits(self, **limits):
+        """Change how much is kept; what is over the new limits is forgotten at once."""
+        with self.lock:
+            self._check_limits(limits)
+            self.limits.update(limits)
+            for name in const.LOGS:
+                rows = getattr(self, name)
+                self.dropped[name] += max(0, len(rows) - self.limits["logs"])
+                setattr(self, name, deque(rows, maxlen=self.limits["logs"]))
+            for records in (self.tokens, self.reply_tokens, self.read_tokens, self.contents, self.retry_keys):
+                self._trim(records)
+            for entries in self.chats.values():
+                del entries[:max(0, len(entries) - self.limits["chat"])]
+            return dict(self.limits)
+
+    def _trim(self, records, expired=None):
+        """Forget the oldest records over the ``records`` limit (first those ``expired`` says are)."""
+        limit = self.limits["records"]
+        if len(records) <= limit:
+            return
+        if expired:
+            for key in [k for k, record in records.items() if expired(record)]:
+                del records[key]
+        while len(records) > limit:
+            del records[next(iter(records))]
+
+    def remember_read_token(self, token, record):
+        with self.lock:
+            self.read_tokens[token] = record
+            self._trim(self.read_tokens)
 
     def avatar_url(self, user_id):
         return f"{self.base_url}{const.CONTROL_PREFIX}/avatars/{user_id}.png"
@@ -266,7 +310,10 @@ class State:
                 # LINE: at most 30 per channel, the 31st silently revokes the oldest.
                 while len(issued) > const.SHORT_LIVED_TOKENS_PER_CHANNEL:
                     self.tokens.pop(issued.popleft(), None)
-            return token, self.tokens[token]
+            record = self.tokens[token]
+            now = self.now()
+            self._trim(self.tokens, lambda r: r["expires_at"] is not None and r["expires_at"] < now)
+            return token, record
 
     def channel_for_token(self, token):
         with self.lock:
@@ -292,6 +339,9 @@ class State:
             self.reply_tokens[token] = {"channel_id": channel.channel_id, "chat_id": chat_id,
                                         "event_time": event_time,
                                         "expires_at": self.now() + channel.reply_token_ttl, "used": False}
+            # Used tokens and those past 20 minutes (no redelivery can renew them) go first.
+            oldest = self.now() - const.REPLY_TOKEN_MAX_AGE
+            self._trim(self.reply_tokens, lambda r: r["used"] or r["event_time"] / 1000 < oldest)
             return token
 
     def refresh_reply_token(self, token, ttl):
@@ -359,6 +409,8 @@ class State:
             self.retry_keys[(channel.channel_id, key)] = {"request_id": request_id, "response": response,
                                                          "at": self.now()}
             self.retry_keys_changed.notify_all()
+            oldest = self.now() - const.RETRY_KEY_LIFETIME
+            self._trim(self.retry_keys, lambda r: r["response"] is not None and r["at"] < oldest)
 
     def release_retry_key(self, channel, key, request_id):
         """The request holding ``key`` was refused: the key is free again (LINE accepts only a 200)."""
@@ -392,6 +444,8 @@ class State:
                 "polls_left": polls if transcoded else 0,
                 "ready_at": self.now() + (seconds if transcoded else 0),
                 "unsent": False, "failed": False}
+            # LINE keeps content for a while only (no period is published): the oldest goes first.
+            self._trim(self.contents)
 
     def content(self, channel, message_id):
         with self.lock:
@@ -414,7 +468,9 @@ class State:
     def add_chat(self, channel_id, chat_id, entry):
         with self.lock:
             entry = dict(entry, seq=self.next_seq(), timestamp=entry.get("timestamp") or int(self.now() * 1000))
-            self.chats.setdefault((str(channel_id), chat_id), []).append(entry)
+            entries = self.chats.setdefault((str(channel_id), chat_id), [])
+            entries.append(entry)
+            del entries[:max(0, len(entries) - self.limits["chat"])]
             return entry
 
     def chat(self, channel_id, chat_id, since=0):
@@ -441,13 +497,20 @@ class State:
     # -- logs -------------------------------------------------------------------------------------
 
     def log(self, name, entry):
+        """Append to a log; the oldest entry is forgotten when the log is full (``limits["logs"]``)."""
         with self.lock:
             entry = dict(entry, id=self.next_seq())
-            getattr(self, name).append(entry)
+            rows = getattr(self, name)
+            if len(rows) == rows.maxlen:
+                self.dropped[name] += 1
+            rows.append(entry)
             return entry
 
-    def query(self, name, **filters):
+    def query(self, name, since=None, **filters):
+        """Copies of a log's entries matching ``filters`` (None matches anything); with ``since``, only
+        entries whose ``id`` is greater (ids increase: a caller can read only what is new)."""
         with self.lock:
             rows = getattr(self, name)
             return [copy.deepcopy(r) for r in rows
-                    if all(value is None or r.get(key) == value for key, value in filters.items())]
+                    if (since is None or r["id"] > since)
+                    and all(value is None or r.get(key) == value for key, value in filters.items())]

@@ -17,11 +17,12 @@ class EmulatorServer:
 
     ``base_url`` is ``http://HOST:PORT``; ``state`` gives in-process access to the emulator's world;
     ``app`` is the WSGI application. Use as a context manager, or ``start()`` / ``stop()``.
+    ``limits`` caps what it keeps (``const.DEFAULT_LIMITS``: ``logs``, ``records``, ``chat``).
     """
 
-    def __init__(self, host="127.0.0.1", port=0, quiet=True):
+    def __init__(self, host="127.0.0.1", port=0, quiet=True, limits=None):
         self.host = host
-        self.app = EmulatorApp()
+        self.app = EmulatorApp(limits=limits)
         self.server = make_server(host, port, self.app, threaded=True,
                                   request_handler=_QuietHandler if quiet else WSGIRequestHandler)
         self.port = self.server.server_port
