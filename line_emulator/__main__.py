@@ -18,6 +18,9 @@ def parse_args(argv=None):
     parser.add_argument("--bot-name", default="LINE Official Account", help="the channel's display name")
     parser.add_argument("--webhook-url", help="the channel's webhook endpoint")
     parser.add_argument("--chat-mode", choices=("chat", "bot"), default="bot")
+    parser.add_argument("--https-media-only", action="store_true",
+                        help="refuse http:// image/video/audio URLs in messages, as LINE does "
+                             "(by default the emulator accepts them, for a local Odoo on http://)")
     parser.add_argument("--keep", type=int, default=None, metavar="N",
                         help="entries kept per log (sent, deliveries, calls), default 10000")
     return parser.parse_args(argv)
@@ -30,7 +33,8 @@ def main(argv=None):
     if args.channel_id or args.channel_secret:
         channel = server.state.create_channel(
             channel_id=args.channel_id, channel_secret=args.channel_secret, provider_id=args.provider_id,
-            display_name=args.bot_name, webhook_url=args.webhook_url, chat_mode=args.chat_mode)
+            display_name=args.bot_name, webhook_url=args.webhook_url, chat_mode=args.chat_mode,
+            allow_http_media=not args.https_media_only)
         print(f"Channel {channel.channel_id} ({channel.display_name}), bot user {channel.bot_user_id}, "
               f"webhook {channel.webhook_url or '(none)'}", flush=True)
         if not args.channel_secret:

@@ -130,7 +130,7 @@ DEFAULT_CHANNEL_SETTINGS = {
     "redelivery": True,
     "redelivery_schedule": list(REDELIVERY_SCHEDULE),
     "webhook_timeout": WEBHOOK_TIMEOUT,
-    "allow_http_media": True,
+    "allow_http_media": True,  # LINE: HTTPS only; true here for a local Odoo on http:// (see README)
     "transcoding_polls": TRANSCODING_POLLS,
     "transcoding_seconds": TRANSCODING_SECONDS,
     "premium_id": None,

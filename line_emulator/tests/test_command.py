@@ -11,6 +11,8 @@ import threading
 import pytest
 from linebot.v3 import messaging, oauth
 
+from line_emulator.client import EmulatorClient
+
 from .conftest import TIMEOUT
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -76,9 +78,11 @@ def test_the_command_serves_a_channel_with_a_generated_secret_and_stops_on_sigte
     assert emulator.stop() == 0
 
 
-def test_the_command_keeps_a_given_secret_to_itself(command):
-    emulator = command("--port", "0", "--channel-id", "2000000002", "--channel-secret", "a" * 32)
+def test_the_command_keeps_a_given_secret_to_itself_and_can_refuse_http_media(command):
+    emulator = command("--port", "0", "--channel-id", "2000000002", "--channel-secret", "a" * 32,
+                       "--https-media-only")
     lines = [emulator.wait_for(r"^Channel 2000000002 ").string,
-             emulator.wait_for(r"LINE platform emulator on").string]
-    assert not any("a" * 32 in line for line in lines)
+             emulator.wait_for(r"LINE platform emulator on (\S+)")]
+    assert not any("a" * 32 in line for line in (lines[0], lines[1].string))
+    assert EmulatorClient(lines[1].group(1)).channel("2000000002")["allow_http_media"] is False
     assert emulator.stop() == 0
