@@ -108,6 +108,7 @@ FAILURE_TYPES = [
     ("line_quota", "LINE: monthly message quota spent"),
     ("line_provider", "LINE: customer of another provider"),
     ("line_window", "LINE: outside the reply window"),
+    ("line_standby", "LINE: another module holds the chat (standby)"),
     ("line_invalid", "LINE refused the message"),
     ("line_auth", "LINE: channel credentials refused"),
     ("line_error", "LINE could not be reached"),

@@ -112,6 +112,10 @@ class LineMessage(models.Model):
                     "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
                     "where LINE knows them under another ID. They must add the account again.",
                     name=identity.name, old=identity.provider_name, new=channel.provider_name)
+        if conversation.line_standby:
+            return "line_standby", _(
+                "LINE sends this conversation in standby mode: another module of the Official Account answers "
+                "the customer now, and LINE does not let Odoo answer until it makes this channel active again.")
         window_refusal = conversation._line_reply_window_refusal()
         if window_refusal:
             return "line_window", window_refusal

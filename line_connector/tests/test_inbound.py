@@ -155,13 +155,26 @@ class TestInbound(LineHttpCase):
         self.env["line.event"]._cron_process_events(partition=1)
         self.assertEqual(set(events.mapped("state")), {"done"})
 
-    def test_standby_is_stored_but_never_answerable(self):
+    def test_standby_is_stored_shown_and_never_answered(self):
         self.emu.update_channel(self.channel_id, mode="standby")
         self.emu.send_text(self.channel_id, self.hanako["user_id"], "someone else answers")
         self.emu.update_channel(self.channel_id, mode="active")
         event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
         self.assertEqual(event.mode, "standby")
         self.assertFalse(event.reply_token)
+        self.process()
+        conversation = self.conversation_of(self.hanako)
+        self.assertIn("someone else answers", self.customer_messages(conversation).body, "kept for the record")
+        self.assertTrue(conversation.line_standby)
+        answer = conversation.with_user(self.operator).message_post(
+            body="Can I help?", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.env["line.message"]._cron_process_queue()
+        self.assertEqual(answer.notification_ids.filtered(lambda n: n.notification_type == "line").failure_type,
+                         "line_standby", "the operator sees why it was not sent")
+        self.assertFalse(self.emu.sent(self.channel_id, user_id=self.hanako["user_id"]))
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "back to the shop's own chat")
+        self.process()
+        self.assertFalse(conversation.line_standby, "an active event lets Odoo answer again")
 
     # -- media -----------------------------------------------------------------------
 
