@@ -128,6 +128,8 @@ def summarize(samples):
         "p90_ms": _round(percentile(latencies, 0.90)),
         "p99_ms": _round(percentile(latencies, 0.99)),
         "max_ms": _round(max(latencies) if latencies else None),
+        # Every request, answered or not (a reset connection counts with the time it took to fail).
+        "p99_all_ms": _round(percentile([s.latency * 1000 for s in samples], 0.99)),
     }
 
 
