@@ -190,7 +190,8 @@ def sending_phase(ctx, name, faults=()):
     emulator.faults.clear()
     for kind, rate, after in faults:
         emulator.faults.add("push", kind, rate=rate, after=after)
-    calls_before = len(emulator.state.query("calls", channel_id=CHANNEL_ID))
+    # The emulator keeps its logs bounded: read what is new by id, not by position.
+    calls_before = max((c["id"] for c in emulator.state.query("calls", channel_id=CHANNEL_ID)), default=0)
     texts = [f"{name} {i} {secrets.token_hex(3)}" for i in range(args.messages)]
     say(f"{name}: {len(texts)} posts by {args.clients} operators into {args.conversations} LINE conversations"
         + (f", faults {faults}" if faults else ""))
@@ -205,7 +206,7 @@ def sending_phase(ctx, name, faults=()):
     latencies = [(min(deliveries[text]) - times[text]) * 1000 for text in arrived]
     last = max((max(deliveries[text]) for text in arrived), default=first_sent)
     duplicates = {text: len(deliveries[text]) for text in arrived if len(deliveries[text]) > 1}
-    calls = [c for c in emulator.state.query("calls", channel_id=CHANNEL_ID)[calls_before:]
+    calls = [c for c in emulator.state.query("calls", since=calls_before, channel_id=CHANNEL_ID)
              if c.get("endpoint") in ("push", "reply")]
     result = {
         "posts": posts,
