@@ -37,8 +37,8 @@ def rows(results):
              higher_is_better=True),
         # Little's law: n clients that each wait for their answer see a mean latency of n / throughput.
         # Even Odoo's bare route, at its own rate, cannot answer n closed-loop clients faster than this.
-        _row(f"Bound: mean latency of {c} closed-loop clients at the bare route's rate", _bound(c, bare), "ms",
-             target=f"< {ACK_P99_TARGET_MS} ms reachable?", passed=_lt(_bound(c, bare), ACK_P99_TARGET_MS)),
+        _row(f"Bound: least mean latency of {c} closed-loop clients at the bare route's rate", _bound(c, bare),
+             "ms"),
     ]
     ratio = _ratio(e2e.get("ingest_rate_per_s"), post.get("rate_per_s"), True)
     table += [
