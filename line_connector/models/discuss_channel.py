@@ -156,9 +156,41 @@ class DiscussChannel(models.Model):
             store.add(conversation, conversation._line_store_values())
 
     def _line_store_values(self):
-        """What Discuss shows of a LINE conversation beyond Odoo's own: is the customer known?"""
+        """What Discuss shows of a LINE conversation beyond Odoo's own: is the customer known, and
+        why LINE would refuse an answer now (the composer says it before the operator sends)?"""
+        refusal = self._line_get_refusal()
         # sudo: line.identity - whether the customer is linked, for whoever sees the conversation
-        return {"line_is_linked": bool(self.line_chat_id or self.sudo().line_identity_id.partner_id)}
+        return {"line_is_linked": bool(self.line_chat_id or self.sudo().line_identity_id.partner_id),
+                "line_composer_notice": refusal[1] if refusal else False}
+
+    def _line_get_refusal(self):
+        """Why LINE would refuse an answer in this conversation now: (failure_type, text) or None.
+
+        Known from the conversation alone (the spent quota is checked when sending: a reply may
+        still be free). An operator's message is still posted, then marked failed with the text.
+        """
+        self.ensure_one()
+        # sudo: line.identity, line.channel - the customer's state, for whoever sees the conversation
+        conversation = self.sudo()
+        identity, channel = conversation.line_identity_id, conversation.line_channel_id
+        if identity and not self.line_chat_id:
+            if identity.friend_state == "blocked":
+                return "line_blocked", _(
+                    "%s blocked the account on LINE: LINE delivers nothing to them until they unblock it.",
+                    identity.name)
+            if identity.provider_name != channel.provider_name:
+                return "line_provider", _(
+                    "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
+                    "where LINE knows them under another ID. They must add the account again.",
+                    name=identity.name, old=identity.provider_name, new=channel.provider_name)
+        if self.line_standby:
+            return "line_standby", _(
+                "LINE sends this conversation in standby mode: another module of the Official Account answers "
+                "the customer now, and LINE does not let Odoo answer until it makes this channel active again.")
+        window_refusal = conversation._line_reply_window_refusal()
+        if window_refusal:
+            return "line_window", window_refusal
+        return None
 
     def action_open_discuss(self):
         self.ensure_one()
@@ -271,8 +303,11 @@ class DiscussChannel(models.Model):
         Posts from LINE carry the inbound flag, so that they are never sent back to LINE.
         """
         self.ensure_one()
+        window_was_closed = bool(self.sudo()._line_reply_window_refusal())
         # sudo: discuss.channel - tracking who spoke last is the integration's
         self.sudo().write({"line_unreplied": True, "line_last_customer_date": fields.Datetime.now()})
+        if window_was_closed:  # the composer's notice goes
+            self._bus_send_store(self, self._line_store_values())
         self._line_route_new(again=True)
         author = identity._author_values()
         conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)

@@ -264,6 +264,7 @@ class LineEvent(models.Model):
         if conversation.line_standby != standby:
             # sudo: discuss.channel - LINE says who may answer the customer now
             conversation.sudo().line_standby = standby
+            conversation._bus_send_store(conversation, conversation._line_store_values())
         return conversation
 
     # ------------------------------------------------------------------
@@ -465,6 +466,7 @@ class LineEvent(models.Model):
         else:
             note = _("%s added the account as a friend.", identity.name)
         self.message_id = conversation._line_notify(note)
+        conversation._bus_send_store(conversation, conversation._line_store_values())
 
     def _process_unfollow(self, data):
         identity = self._get_identity()
@@ -472,6 +474,7 @@ class LineEvent(models.Model):
         conversation = self._get_conversation(identity)
         self.message_id = conversation._line_notify(
             _("%s blocked the account: LINE delivers nothing to them until they unblock it.", identity.name))
+        conversation._bus_send_store(conversation, conversation._line_store_values())
 
     def _find_line_message(self, line_message_id):
         return self.env["mail.message"].search([

@@ -100,25 +100,10 @@ class LineMessage(models.Model):
         Checked when the message is queued, again right before it is sent and on Resend: LINE
         answers 200 to a push to a customer who blocked the account, and delivers nothing.
         """
-        conversation, channel = self.conversation_id, self.channel_id
-        identity = conversation.line_identity_id
-        if identity and not conversation.line_chat_id:
-            if identity.friend_state == "blocked":
-                return "line_blocked", _(
-                    "%s blocked the account on LINE: LINE delivers nothing to them until they unblock it.",
-                    identity.name)
-            if identity.provider_name != channel.provider_name:
-                return "line_provider", _(
-                    "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
-                    "where LINE knows them under another ID. They must add the account again.",
-                    name=identity.name, old=identity.provider_name, new=channel.provider_name)
-        if conversation.line_standby:
-            return "line_standby", _(
-                "LINE sends this conversation in standby mode: another module of the Official Account answers "
-                "the customer now, and LINE does not let Odoo answer until it makes this channel active again.")
-        window_refusal = conversation._line_reply_window_refusal()
-        if window_refusal:
-            return "line_window", window_refusal
+        refusal = self.conversation_id._line_get_refusal()
+        if refusal:
+            return refusal
+        channel = self.channel_id
         if channel.quota_type == "limited" and channel.quota_limit:
             used = self._quota_used(channel)
             if used >= channel.quota_limit and not self._free_reply_event():

@@ -9,3 +9,4 @@ from . import test_neutralize
 from . import test_outbound
 from . import test_translations
 from . import test_webhook_http
+from . import test_composer_notice

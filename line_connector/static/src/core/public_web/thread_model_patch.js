@@ -8,6 +8,8 @@ patch(Thread.prototype, {
         super.setup(...arguments);
         /** @type {boolean|undefined} LINE: the customer is linked to a contact (or it is a group). */
         this.line_is_linked = undefined;
+        /** @type {string|false|undefined} LINE: why LINE would refuse an answer now (the composer says it). */
+        this.line_composer_notice = undefined;
     },
     _computeDiscussAppCategory() {
         if (this.channel_type === "line") {
