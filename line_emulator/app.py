@@ -12,11 +12,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import const, ids
+from . import const, ids, openapi
 from .api import ApiError, LineApi, Reply
 from .control import Control
 from .delivery import Deliverer
 from .faults import Faults
+from .openapi import OpenApi, StrictMode
 from .simulator import Simulator
 from .state import EmulatorError, State
 
@@ -115,19 +116,25 @@ class Dropped(ConnectionAbortedError):
 class EmulatorApp:
     """The WSGI application. ``state``, ``faults``, ``deliverer`` are public for in-process use."""
 
-    def __init__(self, state=None, limits=None):
-        """:param limits: how much the emulator keeps (``const.DEFAULT_LIMITS``: logs, records, chat)"""
+    def __init__(self, state=None, limits=None, strict_openapi=False, openapi_dir=None):
+        """:param limits: how much the emulator keeps (``const.DEFAULT_LIMITS``: logs, records, chat)
+        :param strict_openapi: check every LINE API call and webhook body against LINE's OpenAPI files
+            (``openapi_dir``, else ``openapi.spec_dir()``) and record what breaks them (``self.strict``)
+        """
         self.state = state or State(limits=limits)
+        self.strict = StrictMode(OpenApi(openapi_dir)) if strict_openapi else None
         self.stopping = threading.Event()
         self.faults = Faults(default_limits={
             r.name: const.RATE_LIMITS.get(r.name, const.RATE_LIMIT_DEFAULT) for r in LINE_ROUTES if r.auth},
             clock=self.state.now)
         self.deliverer = Deliverer(self.state)
+        self.deliverer.strict = self.strict
         self.simulator = Simulator(self.state, self.deliverer)
         self.api = LineApi(self.state, self.deliverer)
         self.control = Control(self.state, self.deliverer, self.simulator, self.faults)
         rules = [Rule(r.path, methods=r.methods, endpoint=("line", r)) for r in LINE_ROUTES]
         rules += [Rule(path, methods=methods, endpoint=("control", name)) for path, methods, name in CONTROL_ROUTES]
+        rules += [Rule(f"{P}/openapi", methods=("GET",), endpoint=("openapi", None))]
         rules += [Rule("/", endpoint=("page", "phone.html")), Rule("/phone", endpoint=("page", "phone.html")),
                   Rule("/static/<path:filename>", endpoint=("static", None))]
         self.url_map = Map(rules, strict_slashes=False)
@@ -155,6 +162,8 @@ class EmulatorApp:
             return self.line_call(request, target, kwargs)
         if kind == "control":
             return self.control_call(request, target, kwargs)
+        if kind == "openapi":
+            return self.openapi_violations(request)
         return self.static(request, target or kwargs["filename"])
 
     # -- LINE's API ---------------------------------------------------------------------------------------
@@ -165,6 +174,7 @@ class EmulatorApp:
             early = self._fault_before(request, fault)
             if early is not None:
                 self._log_call(request, route, None, early.status_code)
+                self._check_call(request, route, early)
                 return early
         started = time.monotonic()
         channel = None
@@ -181,6 +191,7 @@ class EmulatorApp:
             reply = Reply({"message": exc.message}, exc.status)
         response = _reply_response(reply)
         self._log_call(request, route, channel, response.status_code, reply, time.monotonic() - started)
+        self._check_call(request, route, response)
         if fault and fault["after"]:
             self._fault_after(request, fault)
         return response
@@ -220,6 +231,13 @@ class EmulatorApp:
             sock.close()
         raise Dropped("connection dropped by a fault")
 
+    def _check_call(self, request, route, response):
+        if self.strict is None:
+            return
+        body = request.form.to_dict() if request.mimetype in openapi.FORM_TYPES else request.get_data()
+        self.strict.check_call(request.method, route.path, request.content_type, body, response.status_code,
+                               response.content_type, response.get_data(), endpoint=route.name, url_path=request.path)
+
     def _log_call(self, request, route, channel, status, reply=None, elapsed=0.0):
         body = None
         if request.mimetype == const.JSON:
@@ -247,6 +265,14 @@ class EmulatorApp:
         if isinstance(result, Reply):
             return _reply_response(result)
         return _json_response(result)
+
+    def openapi_violations(self, request):
+        """``GET /_emulator/openapi?since=<id>``: strict mode's findings."""
+        if self.strict is None:
+            return _json_response({"strict": False, "directory": None, "violations": []})
+        since = int(request.args.get("since") or 0)
+        return _json_response({"strict": True, "directory": str(self.strict.spec.directory),
+                               "violations": self.strict.since(since)})
 
     def static(self, request, filename):
         path = (STATIC / filename).resolve()

@@ -17,6 +17,7 @@ class Deliverer:
 
     def __init__(self, state, workers=8):
         self.state = state
+        self.strict = None  # the app's StrictMode, when on: the webhook bodies it builds are checked
         self.session_lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="line-emulator-webhook")
         self.stopping = threading.Event()
@@ -63,7 +64,8 @@ class Deliverer:
 
     # -- delivery -----------------------------------------------------------------------------------
 
-    def deliver(self, channel, events=None, body=None, signature=None, sync=True, redeliver=True, attempt=0):
+    def deliver(self, channel, events=None, body=None, signature=None, sync=True, redeliver=True, attempt=0,
+                check=False):
         """POST ``events`` (or a whole ``body``) to the channel's webhook endpoint.
 
         :param signature: None to sign correctly, ``"bad"`` for a wrong signature, ``"none"`` for no
@@ -71,11 +73,15 @@ class Deliverer:
         :param sync: wait for the answer and return it; else return at once
         :return: the delivery log entry (status_code, latency_ms, error, reason...), or
             ``{"queued": True}`` when not ``sync``, or ``{"skipped": reason}`` without an active endpoint
+        :param check: the events are the emulator's own (not a test's raw ones): in strict mode, check
+            the body against the webhook's ``CallbackRequest`` schema
         """
         if not channel.webhook_url or not channel.webhook_active:
             return {"skipped": "no active webhook endpoint", "status_code": None}
         if body is None:
             body = webhook.callback_body(channel.bot_user_id, events or [])
+        if check and self.strict is not None:
+            self.strict.check_body("webhook", "CallbackRequest", body)
         if not sync:
             self.executor.submit(self._attempt, channel, body, signature, redeliver, attempt)
             return {"queued": True, "status_code": None}

@@ -143,7 +143,7 @@ class Simulator:
             self._unsend(channel, user_id, str(params.get("message_id")), params.get("source"))
         event = self.build(channel_id, user_id, kind, **params)
         self._show(channel, user_id, kind, event, params)
-        return {"events": [event], "delivery": self.deliverer.deliver(channel, [event], sync=sync)}
+        return {"events": [event], "delivery": self.deliverer.deliver(channel, [event], sync=sync, check=True)}
 
     def _unsend(self, channel, user_id, message_id, source):
         with self.state.lock:
@@ -200,4 +200,4 @@ class Simulator:
             with self.state.lock:
                 self.state.groups.get(channel.channel_id, {}).pop(chat_id, None)
         return {"events": [event], "chat_id": chat_id,
-                "delivery": self.deliverer.deliver(channel, [event], sync=sync)}
+                "delivery": self.deliverer.deliver(channel, [event], sync=sync, check=True)}

@@ -18,11 +18,14 @@ class EmulatorServer:
     ``base_url`` is ``http://HOST:PORT``; ``state`` gives in-process access to the emulator's world;
     ``app`` is the WSGI application. Use as a context manager, or ``start()`` / ``stop()``.
     ``limits`` caps what it keeps (``const.DEFAULT_LIMITS``: ``logs``, ``records``, ``chat``).
+    ``strict_openapi=True`` checks every LINE API call and webhook body against LINE's OpenAPI files
+    (``openapi_dir``, else ``$LINE_OPENAPI_DIR``, else ``shared/line-openapi`` beside the repository)
+    and records what breaks them: ``violations()`` (also ``GET /_emulator/openapi``).
     """
 
-    def __init__(self, host="127.0.0.1", port=0, quiet=True, limits=None):
+    def __init__(self, host="127.0.0.1", port=0, quiet=True, limits=None, strict_openapi=False, openapi_dir=None):
         self.host = host
-        self.app = EmulatorApp(limits=limits)
+        self.app = EmulatorApp(limits=limits, strict_openapi=strict_openapi, openapi_dir=openapi_dir)
         self.server = make_server(host, port, self.app, threaded=True,
                                   request_handler=_QuietHandler if quiet else WSGIRequestHandler)
         self.port = self.server.server_port
@@ -33,6 +36,11 @@ class EmulatorServer:
     @property
     def state(self):
         return self.app.state
+
+    def violations(self, since=0):
+        """Strict mode's findings (after the one with id ``since``): ``[{id, kind, endpoint, method, path,
+        status, errors}]``; always empty when strict mode is off."""
+        return self.app.strict.since(since) if self.app.strict else []
 
     def start(self):
         if self.thread is None:

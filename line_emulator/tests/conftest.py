@@ -1,4 +1,8 @@
-"""Fixtures: one emulator per session (reset before each test), the SDK pointed at it, a webhook receiver."""
+"""Fixtures: one emulator per session (reset before each test), the SDK pointed at it, a webhook receiver.
+
+The emulator runs in strict mode whenever LINE's OpenAPI files are there (test_schemas.py fails in CI,
+and skips elsewhere, when they are not): each test ends by asserting that none of its calls broke them.
+"""
 
 import json
 import threading
@@ -9,6 +13,7 @@ from linebot.v3 import messaging, oauth
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from line_emulator import openapi
 from line_emulator.client import EmulatorClient
 from line_emulator.testing import EmulatorServer
 
@@ -16,10 +21,24 @@ TIMEOUT = (2, 3)  # (connect, read) for every SDK call: line-bot-sdk has no defa
 SECRET = "0123456789abcdef0123456789abcdef"
 
 
+STRICT = openapi.available()
+
+
 @pytest.fixture(scope="session")
 def emulator():
-    with EmulatorServer() as server:
+    with EmulatorServer(strict_openapi=STRICT) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def as_line_documents_it(emulator):
+    """What the test made the emulator do (requests it accepted, answers, webhook bodies) is as LINE's
+    OpenAPI files describe it."""
+    seen = emulator.violations()[-1]["id"] if emulator.violations() else 0
+    yield
+    found = emulator.violations(since=seen)
+    assert not found, "The emulator broke LINE's OpenAPI description:\n" + "\n".join(
+        f"{v['kind']} {v['method']} {v['path']} -> {v['status']}: {'; '.join(v['errors'])}" for v in found)
 
 
 @pytest.fixture
