@@ -101,6 +101,13 @@ IMAGE_MIMETYPES = ("image/jpeg", "image/png")
 VIDEO_MIMETYPES = ("video/mp4",)
 PREVIEW_SIZE = 240    # px: LINE wants a preview image of at most 1 MB
 VIDEO_PREVIEW_PATH = "/line_connector/static/img/video_preview.png"
+# What LINE takes as image, video and audio messages; anything else goes as a download link.
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+VIDEO_MAX_BYTES = 200 * 1024 * 1024
+AUDIO_MAX_BYTES = 200 * 1024 * 1024
+AUDIO_MIMETYPES = ("audio/mp4", "audio/x-m4a", "audio/m4a", "audio/mpeg", "audio/mp3")
+# An operator typing again within this many seconds does not start LINE's loading indicator again.
+LOADING_THROTTLE_SECONDS = LOADING_SECONDS // 2
 
 # Failure types shown on a message in Discuss (mail.notification.failure_type).
 FAILURE_TYPES = [

@@ -12,3 +12,4 @@ from . import mail_message
 from . import mail_notification
 from . import res_config_settings
 from . import res_partner
+from . import ir_attachment

@@ -167,20 +167,30 @@ class LineMessage(models.Model):
 
     @api.model
     def _prepare_attachment(self, attachment):
-        if attachment.mimetype in const.IMAGE_MIMETYPES:
+        """The LINE message for an attachment LINE takes as an image, a video or an audio, or
+        None: it goes as a download link (bots cannot send files, LINE takes only JPEG/PNG images
+        up to 10 MB, mp4 videos and m4a/mp3 audio up to 200 MB)."""
+        kind = attachment._line_media_type()
+        if kind == "image":
+            # Odoo scales the preview down to PREVIEW_SIZE px, well under LINE's 1 MB.
             return {
                 "type": "image",
                 "originalContentUrl": self._attachment_url(attachment),
                 "previewImageUrl": self._attachment_url(attachment, size=const.PREVIEW_SIZE),
             }
-        if attachment.mimetype in const.VIDEO_MIMETYPES:
+        if kind == "video":
             # LINE shows a preview image before the video plays; Odoo has no frame of it to offer.
             return {
                 "type": "video",
                 "originalContentUrl": self._attachment_url(attachment),
                 "previewImageUrl": f"{attachment.get_base_url()}{const.VIDEO_PREVIEW_PATH}",
             }
-        # Audio needs its duration, which Odoo does not know: it goes as a link, like files.
+        if kind == "audio":
+            return {
+                "type": "audio",
+                "originalContentUrl": self._attachment_url(attachment),
+                "duration": attachment._line_audio_duration(),
+            }
         return None
 
     # ------------------------------------------------------------------
