@@ -1,24 +1,46 @@
 import logging
-import time
+from datetime import timedelta
 
-from odoo import models
+from odoo import fields, models
 
 from odoo.addons.line_connector import const
 from odoo.addons.line_connector.tools import line_api
 
 _logger = logging.getLogger(__name__)
 
-_loading_shown = {}  # discuss.channel id -> monotonic time LINE's loading indicator was last shown
-
 
 class DiscussChannelMember(models.Model):
     _inherit = "discuss.channel.member"
+
+    line_loading_date = fields.Datetime(
+        "LINE Loading Shown", readonly=True, copy=False,
+        help="When this operator's typing last started LINE's loading indicator for the customer.")
 
     def _notify_typing(self, is_typing):
         super()._notify_typing(is_typing)
         if is_typing:
             for member in self._line_operator_members():
-                member.channel_id._line_show_loading()
+                if member._line_take_loading_turn():
+                    member.channel_id._line_show_loading()
+
+    def _line_take_loading_turn(self):
+        """Whether this operator's typing starts LINE's loading indicator now: once per throttle
+        window, whichever Odoo worker receives the typing notifications.
+
+        The time is stored on the operator's own member row, and written only when the window is
+        over (once every few seconds at most while typing, never on each keystroke): no row is hot.
+        Two workers taking the same turn at once both write the row; PostgreSQL lets one commit and
+        the other's request fails to serialize and is retried by Odoo, which then sees the new time
+        and sends nothing. Each operator has their own window: two operators typing in one
+        conversation may each start it, well within LINE's rate limit.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        last = self.line_loading_date
+        if last and now - last < timedelta(seconds=const.LOADING_THROTTLE_SECONDS):
+            return False
+        self.line_loading_date = now
+        return True
 
     def _mark_as_read(self, last_message_id, sync=False):
         result = super()._mark_as_read(last_message_id, sync=sync)
@@ -35,15 +57,11 @@ class DiscussChannel(models.Model):
     _inherit = "discuss.channel"
 
     def _line_show_loading(self):
-        """Show LINE's "typing" animation to the customer while an operator types (at most every few
-        seconds: LINE shows it for LOADING_SECONDS, and limits this endpoint)."""
+        """Show LINE's "typing" animation to the customer while an operator types (the caller
+        throttles it: LINE shows it for LOADING_SECONDS, and limits this endpoint)."""
         self.ensure_one()
         if self.line_chat_id or self.line_identity_id.friend_state == "blocked":
             return  # LINE shows it in one-to-one chats only
-        now = time.monotonic()
-        if now - _loading_shown.get(self.id, -3600) < const.LOADING_SECONDS / 2:
-            return
-        _loading_shown[self.id] = now
         client = self.line_channel_id._line_client()
         user_id = self.line_identity_id.line_user_id
         self.env.cr.postcommit.add(lambda: _quietly(client.show_loading, user_id, const.LOADING_SECONDS))
