@@ -20,7 +20,7 @@ class DiscussChannelMember(models.Model):
         super()._notify_typing(is_typing)
         if is_typing:
             for member in self._line_operator_members():
-                if member._line_take_loading_turn():
+                if member.channel_id._line_can_show_loading() and member._line_take_loading_turn():
                     member.channel_id._line_show_loading()
 
     def _line_take_loading_turn(self):
@@ -56,12 +56,17 @@ class DiscussChannelMember(models.Model):
 class DiscussChannel(models.Model):
     _inherit = "discuss.channel"
 
+    def _line_can_show_loading(self):
+        # LINE shows it in one-to-one chats only, and a customer who blocked the account sees nothing.
+        self.ensure_one()
+        return not self.line_chat_id and self.line_identity_id.friend_state != "blocked"
+
     def _line_show_loading(self):
         """Show LINE's "typing" animation to the customer while an operator types (the caller
         throttles it: LINE shows it for LOADING_SECONDS, and limits this endpoint)."""
         self.ensure_one()
-        if self.line_chat_id or self.line_identity_id.friend_state == "blocked":
-            return  # LINE shows it in one-to-one chats only
+        if not self._line_can_show_loading():
+            return
         client = self.line_channel_id._line_client()
         user_id = self.line_identity_id.line_user_id
         self.env.cr.postcommit.add(lambda: _quietly(client.show_loading, user_id, const.LOADING_SECONDS))
