@@ -21,6 +21,9 @@ def parse_args(argv=None):
     parser.add_argument("--https-media-only", action="store_true",
                         help="refuse http:// image/video/audio URLs in messages, as LINE does "
                              "(by default the emulator accepts them, for a local Odoo on http://)")
+    parser.add_argument("--strict-openapi", action="store_true",
+                        help="check every LINE API call against LINE's OpenAPI files (shared/line-openapi beside "
+                             "the repository, or $LINE_OPENAPI_DIR) and log what breaks them")
     parser.add_argument("--keep", type=int, default=None, metavar="N",
                         help="entries kept per log (sent, deliveries, calls), default 10000")
     return parser.parse_args(argv)
@@ -29,7 +32,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = EmulatorServer(args.host, args.port, quiet=False, limits={"logs": args.keep} if args.keep else None)
+    server = EmulatorServer(args.host, args.port, quiet=False, limits={"logs": args.keep} if args.keep else None,
+                            strict_openapi=args.strict_openapi or None)
     if args.channel_id or args.channel_secret:
         channel = server.state.create_channel(
             channel_id=args.channel_id, channel_secret=args.channel_secret, provider_id=args.provider_id,

@@ -38,10 +38,21 @@ def json_body(request):
     if len(raw) > const.MAX_REQUEST_BODY:
         raise ApiError(413, const.ERR_BODY_TOO_LARGE)
     try:
-        return json.loads(raw or b"{}")
+        body = json.loads(raw or b"{}")
     except ValueError as exc:
         line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         raise ApiError(400, const.ERR_BAD_JSON % (line, column)) from exc
+    if not isinstance(body, dict):  # every body of LINE's API is an object
+        raise ApiError(400, body=validation.error_body([{"message": const.DETAIL_INVALID}]))
+    return body
+
+
+def refuse_invalid(request, body, details=()):
+    """400 with LINE's details for what the emulator found (``details``) and what LINE's OpenAPI schema
+    of the operation finds besides."""
+    details = [*details, *validation.spec_details(request, body, details)]
+    if details:
+        raise ApiError(400, body=validation.error_body(details))
 
 
 class LineApi:
@@ -100,8 +111,7 @@ class LineApi:
         body = json_body(request)
         details = ([] if body.get("replyToken") else [{"message": const.DETAIL_REQUIRED, "property": "replyToken"}])
         details += validation.messages_details(body.get("messages"), channel.allow_http_media)
-        if details:
-            raise ApiError(400, body=validation.error_body(details))
+        refuse_invalid(request, body, details)
         record = self.state.use_reply_token(channel, body["replyToken"])
         if not record:
             raise ApiError(400, const.ERR_REPLY_TOKEN)
@@ -136,8 +146,7 @@ class LineApi:
         details = validation.messages_details(body.get("messages"), channel.allow_http_media)
         if not to:
             details.insert(0, {"message": const.DETAIL_REQUIRED, "property": "to"})
-        if details:
-            raise ApiError(400, body=validation.error_body(details))
+        refuse_invalid(request, body, details)
         if not ids.is_chat_id(to):
             raise ApiError(400, const.ERR_INVALID_PROPERTY % "to")
         delivered, reason, recipients = self._audience(channel, to)
@@ -192,9 +201,8 @@ class LineApi:
     def validate(self, request):
         """``/v2/bot/message/validate/{push,reply}``: the same checks, nothing sent."""
         body = json_body(request)
-        details = validation.messages_details(body.get("messages"), request.channel.allow_http_media)
-        if details:
-            raise ApiError(400, body=validation.error_body(details))
+        refuse_invalid(request, body, validation.messages_details(body.get("messages"),
+                                                                  request.channel.allow_http_media))
         return Reply({})
 
     # -- users, bot, webhook endpoint --------------------------------------------------------------------
@@ -236,11 +244,13 @@ class LineApi:
             details = [{"message": const.DETAIL_REQUIRED if not endpoint else const.DETAIL_INVALID,
                         "property": "endpoint"}]
             raise ApiError(400, body=validation.error_body(details))
+        refuse_invalid(request, body)
         self.state.update_channel(request.channel.channel_id, webhook_url=endpoint)
         return Reply({})
 
     def test_webhook_endpoint(self, request):
         body = json_body(request)
+        refuse_invalid(request, body)
         channel = request.channel
         url = body.get("endpoint") or channel.webhook_url
         if not url:
@@ -267,8 +277,7 @@ class LineApi:
         if not isinstance(seconds, int) or seconds % 5 or not (
                 const.LOADING_SECONDS_MIN <= seconds <= const.LOADING_SECONDS_MAX):
             details.append({"message": "Must be a multiple of 5 between 5 and 60", "property": "loadingSeconds"})
-        if details:
-            raise ApiError(400, body=validation.error_body(details))
+        refuse_invalid(request, body, details)
         if not self.state.visible_user(request.channel, chat_id):
             raise ApiError(400, const.ERR_INVALID_PROPERTY % "chatId")
         self.state.log("loading", {"channel_id": request.channel.channel_id, "chat_id": chat_id,
@@ -277,6 +286,7 @@ class LineApi:
 
     def mark_as_read_by_token(self, request):
         body = json_body(request)
+        refuse_invalid(request, body)
         record = self.state.read_tokens.get(body.get("markAsReadToken") or "")
         if not record or record["channel_id"] != request.channel.channel_id:
             raise ApiError(400, const.ERR_INVALID_TOKEN_KIND)
@@ -285,6 +295,7 @@ class LineApi:
 
     def mark_as_read_by_chat(self, request):
         body = json_body(request)
+        refuse_invalid(request, body)
         chat_id = (body.get("chat") or {}).get("userId")
         if not chat_id or not self.state.visible_user(request.channel, chat_id):
             raise ApiError(400, const.ERR_INVALID_PROPERTY % "chat.userId")

@@ -1,6 +1,7 @@
 """The emulator's WSGI application: LINE's API, the control API and the phone page, on one port."""
 
 import json
+import logging
 import pathlib
 import socket
 import threading
@@ -21,6 +22,7 @@ from .openapi import OpenApi, StrictMode
 from .simulator import Simulator
 from .state import EmulatorError, State
 
+_logger = logging.getLogger(__name__)
 STATIC = pathlib.Path(__file__).parent / "static"
 CALL_LOG_HEADERS = ("X-Line-Retry-Key", "Content-Type")
 
@@ -39,7 +41,8 @@ LINE_ROUTES = (
     LineRoute("/v2/oauth/accessToken", ("POST",), "accessToken", "short_lived_token", auth=False),
     LineRoute("/oauth2/v2.1/token", ("POST",), "jwtToken", "jwt_token", auth=False),
     LineRoute("/v2/oauth/revoke", ("POST",), "revoke", "revoke_token", auth=False),
-    LineRoute("/v2/oauth/verify", ("POST", "GET"), "verify", "verify_token", auth=False),
+    LineRoute("/v2/oauth/verify", ("POST",), "verify", "verify_token", auth=False),
+    LineRoute("/oauth2/v2.1/verify", ("GET",), "verify", "verify_token", auth=False),
     LineRoute("/v2/bot/message/reply", ("POST",), "reply", "reply"),
     LineRoute("/v2/bot/message/push", ("POST",), "push", "push"),
     LineRoute("/v2/bot/message/validate/push", ("POST",), "validate", "validate"),
@@ -189,6 +192,11 @@ class EmulatorApp:
             reply = Reply(exc.body, exc.status, exc.headers)
         except EmulatorError as exc:
             reply = Reply({"message": exc.message}, exc.status)
+        except Exception as exc:  # a bug of the emulator: answered as LINE answers its own failures
+            _logger.exception("The emulator failed on %s %s", request.method, request.path)
+            if self.strict is not None:
+                self.strict.record_crash(request.method, request.path, route.name, exc)
+            reply = Reply({"message": const.ERR_INTERNAL}, 500)
         response = _reply_response(reply)
         self._log_call(request, route, channel, response.status_code, reply, time.monotonic() - started)
         self._check_call(request, route, response)

@@ -208,6 +208,11 @@ class EmulatorClient:
         """LINE API calls received: endpoint, method, path, status, request_id, body, headers, response."""
         return self._call("GET", "/calls", params={"channel_id": channel_id, "endpoint": endpoint, "since": since})
 
+    def openapi(self, since=None):
+        """Strict mode: ``{strict, directory, violations: [{id, kind, endpoint, method, path, status,
+        errors}]}``, the violations after the one with id ``since``."""
+        return self._call("GET", "/openapi", params={"since": since})
+
     def limits(self):
         """:return: dict(limits={logs, records, chat}, dropped={log name: entries forgotten})"""
         return self._call("GET", "/limits")

@@ -11,7 +11,9 @@ is the test's own doing; an accepted one (2xx) the spec rejects, or an answer th
 documented schema, is the emulator being unfaithful.
 """
 
+import copy
 import datetime
+import functools
 import itertools
 import json
 import logging
@@ -25,7 +27,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+from referencing.jsonschema import DRAFT202012
 
 from . import const
 
@@ -86,6 +88,17 @@ def available(directory=None):
     return all((directory / name).is_file() for name in FILES)
 
 
+@functools.cache
+def _shared(directory):
+    return OpenApi(directory)
+
+
+def shared():
+    """The spec in ``spec_dir()``, loaded once per process; None when its files are not there."""
+    directory = spec_dir().resolve()
+    return _shared(directory) if available(directory) else None
+
+
 def template(path):
     """``/v2/bot/profile/<user_id>`` and ``/v2/bot/profile/{userId}`` alike: ``/v2/bot/profile/{}``."""
     return re.sub(r"<[^>]+>|\{[^}]+\}", "{}", path)
@@ -138,7 +151,70 @@ def _discriminators(document):
                     part["$ref"] = f"#/components/schemas/{base_name}"
         conditions = [{"if": {"properties": {prop: {"const": value}}, "required": [prop]}, "then": {"$ref": target}}
                       for value, target in mapping.items()]
-        schemas[name] = {"allOf": [{"$ref": f"#/components/schemas/{base_name}"}, *conditions]}
+        schemas[name] = {"allOf": [{"$ref": f"#/components/schemas/{base_name}"}, *conditions],
+                         "x-discriminated": {"property": prop, "values": list(mapping)}}
+
+
+def _allof_parts(document):
+    """Names of the component schemas some ``allOf`` builds on (bases: they are open by nature)."""
+    names = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for part in node.get("allOf", ()):
+                if isinstance(part, dict) and part.get("$ref", "").startswith("#/components/schemas/"):
+                    names.add(part["$ref"].rsplit("/", 1)[1])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return names
+
+
+def _closed(document):
+    """A copy where an object may carry only the properties its schema documents
+    (``unevaluatedProperties: false``), for what the emulator itself writes: an answer or a webhook
+    with a property LINE does not document is an invention. Bases of an ``allOf`` and the parts of a
+    composition stay open: the schema that composes them is closed instead."""
+    document = copy.deepcopy(document)
+    bases = _allof_parts(document)
+
+    def close(node, part=False):
+        if isinstance(node, list):
+            for value in node:
+                close(value, part)
+            return
+        if not isinstance(node, dict):
+            return
+        composed = any(k in node for k in ("allOf", "properties"))
+        if composed and not part and node.get("type", "object") == "object" \
+                and "additionalProperties" not in node and "unevaluatedProperties" not in node:
+            node["unevaluatedProperties"] = False
+        for key, value in node.items():
+            if key in ("allOf", "anyOf", "oneOf"):
+                close(value, part=True)
+            elif key in ("if", "then", "else"):
+                close(value, part=True)
+            elif key == "properties":
+                for schema in value.values():
+                    close(schema)
+            elif key in ("items", "additionalProperties"):
+                close(value)
+
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        close(schema, part=name in bases or name.endswith("__base"))
+        discriminated = schema.pop("x-discriminated", None)
+        if discriminated:
+            # A value the spec does not map (an event type newer than the files, such as
+            # messageEdited) has no documented properties to close over: only its base is checked.
+            prop = discriminated["property"]
+            schemas[name] = {"if": {"properties": {prop: {"enum": discriminated["values"]}}, "required": [prop]},
+                             "then": schema, "else": {"$ref": f"#/components/schemas/{name}__base"}}
+    return document
 
 
 class OpenApi:
@@ -155,7 +231,8 @@ class OpenApi:
             _discriminators(document)
             uri = (self.directory / name).as_uri()
             self.documents[uri] = document
-            resources.append((uri, Resource(contents=document, specification=DRAFT7)))
+            resources.append((uri, Resource(contents=document, specification=DRAFT202012)))
+            resources.append((_closed_uri(uri), Resource(contents=_closed(document), specification=DRAFT202012)))
             for path, item in (document.get("paths") or {}).items():
                 for method, operation in item.items():
                     if method in ("get", "put", "post", "delete", "patch"):
@@ -167,11 +244,12 @@ class OpenApi:
         """The operation for ``method`` and a path template (``<name>`` or ``{name}`` placeholders)."""
         return self.operations.get((method.upper(), template(path)))
 
-    def _errors(self, uri, pointer, instance):
+    def _errors(self, uri, pointer, instance, closed=False):
+        uri = _closed_uri(uri) if closed else uri
         validator = self._validators.get((uri, pointer))
         if validator is None:
-            validator = jsonschema.Draft7Validator({"$ref": f"{uri}#/{pointer}"}, registry=self.registry,
-                                                   format_checker=FORMATS)
+            validator = jsonschema.Draft202012Validator({"$ref": f"{uri}#/{pointer}"}, registry=self.registry,
+                                                        format_checker=FORMATS)
             self._validators[(uri, pointer)] = validator
         errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
         messages = dict.fromkeys(f"{_json_path(e.absolute_path)}: {e.message[:300]}" for e in errors)
@@ -211,6 +289,38 @@ class OpenApi:
         return self._errors(uri, _pointer("paths", spec_path, spec_method, "requestBody", "content", key, "schema"),
                             body)
 
+    def request_details(self, method, path, body):
+        """A parsed JSON request body against the operation's schema, as LINE words a refusal: a list
+        of ``{"message", "property"}`` (``property`` as LINE writes it: ``messages[0].sender.iconUrl``)."""
+        found = self.operation(method, path)
+        content = ((found[3].get("requestBody") or {}).get("content") or {}) if found else {}
+        if "application/json" not in content or content["application/json"].get("schema") is None:
+            return []
+        uri, spec_path, spec_method, _operation = found
+        pointer = _pointer("paths", spec_path, spec_method, "requestBody", "content", "application/json", "schema")
+        self._errors(uri, pointer, None)  # builds the validator once
+        validator = self._validators[(uri, pointer)]
+        details = []
+        for error in sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.absolute_path]):
+            path_parts, schema = list(error.absolute_path), error.schema if isinstance(error.schema, dict) else {}
+            message = const.DETAIL_INVALID
+            if error.validator == "required":
+                missing = re.match(r"'(.*)' is a required property", error.message)
+                path_parts += [missing.group(1)] if missing else []
+                message = const.DETAIL_REQUIRED
+            elif error.validator in ("maxLength", "minLength") and "maxLength" in schema:
+                message = const.DETAIL_TEXT_LENGTH % schema["maxLength"]
+            elif error.validator in ("maxItems", "minItems") and "maxItems" in schema:
+                message = const.DETAIL_SIZE % schema["maxItems"]
+            elif error.validator == "enum":
+                message = const.DETAIL_TYPE % ", ".join(map(str, error.validator_value))
+            detail = {"message": message, "property": _json_path(path_parts)}
+            if detail["property"] == "(root)":
+                detail.pop("property")
+            if detail not in details:
+                details.append(detail)
+        return details
+
     def check_response(self, method, path, status, content_type, body):
         """What is wrong with an answer (status, Content-Type, body bytes) for the operation: a list."""
         found = self.operation(method, path)
@@ -247,11 +357,19 @@ class OpenApi:
             instance = json.loads(body)
         except ValueError as exc:
             return [f"(body): not JSON ({exc})"]
-        return self._errors(uri, pointer, instance)
+        return self._errors(uri, pointer, instance, closed=True)
 
-    def check_schema(self, name, instance, document="messaging-api.yml"):
-        """``instance`` against ``components/schemas/<name>`` of one of the files: a list of errors."""
-        return self._errors((self.directory / document).as_uri(), _pointer("components", "schemas", name), instance)
+    def check_schema(self, name, instance, document="messaging-api.yml", closed=True):
+        """``instance`` against ``components/schemas/<name>`` of one of the files: a list of errors.
+        ``closed``: a property the schema does not document is an error too (what the emulator writes)."""
+        return self._errors((self.directory / document).as_uri(), _pointer("components", "schemas", name), instance,
+                            closed=closed)
+
+
+def _closed_uri(uri):
+    """Where the closed copy of a file lives: beside it, in a ``closed/`` folder no one reads."""
+    head, _sep, name = uri.rpartition("/")
+    return f"{head}/closed/{name}"
 
 
 def _json_path(path):
@@ -262,8 +380,12 @@ def _json_path(path):
 class StrictMode:
     """Checks every LINE API call of the emulator against the spec and records what breaks it.
 
-    ``violations`` (the last ``keep``) are dicts ``{id, kind: "request"|"response", endpoint, method,
-    path, status, errors}``; ``id`` increases, so a reader can ask for the ones after the last it saw.
+    ``violations`` (the last ``keep``) are dicts ``{id, kind, endpoint, method, path, status, errors}``;
+    ``kind`` is ``request`` (an accepted request the spec rejects), ``response`` (an answer that breaks
+    its documented status, Content-Type or schema, or carries a property the schema does not have),
+    ``operation`` (a route LINE does not have), ``webhook`` (a webhook body the emulator built) or
+    ``crash`` (the emulator failed: 500). ``id`` increases, so a reader can ask for the ones after the
+    last it saw.
     They outlive ``/_emulator/reset``: a test resets the emulator, then asks what it broke.
     """
 
@@ -279,6 +401,10 @@ class StrictMode:
 
         ``path`` is the route's template (``/v2/bot/profile/<user_id>``), ``url_path`` the path called.
         """
+        if self.spec.operation(method, path) is None:
+            return [self._record({"kind": "operation", "endpoint": endpoint, "method": method,
+                                  "path": url_path or path, "status": status,
+                                  "errors": [f"{method} {template(path)} is not an operation of LINE's API"]})]
         found = []
         if 200 <= status < 300:
             found += [("request", e) for e in self.spec.check_request(method, path, request_type, request_body)]
@@ -299,6 +425,11 @@ class StrictMode:
             return []
         return [self._record({"kind": what, "endpoint": None, "method": None, "path": schema, "status": None,
                               "errors": errors})]
+
+    def record_crash(self, method, path, endpoint, exc):
+        """The emulator failed on a call (a bug, answered 500): recorded, since LINE would have answered."""
+        return self._record({"kind": "crash", "endpoint": endpoint, "method": method, "path": path, "status": 500,
+                             "errors": [f"{exc.__class__.__name__}: {exc}"]})
 
     def _record(self, violation):
         with self.lock:

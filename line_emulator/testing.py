@@ -1,10 +1,13 @@
 """Run the emulator in a background thread, for tests and scripts."""
 
+import os
 import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
+
+STRICT_ENV = "LINE_EMULATOR_STRICT_OPENAPI"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -20,11 +23,14 @@ class EmulatorServer:
     ``limits`` caps what it keeps (``const.DEFAULT_LIMITS``: ``logs``, ``records``, ``chat``).
     ``strict_openapi=True`` checks every LINE API call and webhook body against LINE's OpenAPI files
     (``openapi_dir``, else ``$LINE_OPENAPI_DIR``, else ``shared/line-openapi`` beside the repository)
-    and records what breaks them: ``violations()`` (also ``GET /_emulator/openapi``).
+    and records what breaks them: ``violations()`` (also ``GET /_emulator/openapi``). Left unset, it
+    follows the environment variable ``LINE_EMULATOR_STRICT_OPENAPI`` (``1``: on).
     """
 
-    def __init__(self, host="127.0.0.1", port=0, quiet=True, limits=None, strict_openapi=False, openapi_dir=None):
+    def __init__(self, host="127.0.0.1", port=0, quiet=True, limits=None, strict_openapi=None, openapi_dir=None):
         self.host = host
+        if strict_openapi is None:
+            strict_openapi = os.environ.get(STRICT_ENV, "") not in ("", "0")
         self.app = EmulatorApp(limits=limits, strict_openapi=strict_openapi, openapi_dir=openapi_dir)
         self.server = make_server(host, port, self.app, threaded=True,
                                   request_handler=_QuietHandler if quiet else WSGIRequestHandler)

@@ -2,12 +2,15 @@
 
 Structure is checked with line-bot-sdk's own models (generated from LINE's OpenAPI); the limits the
 models do not carry (text length in UTF-16 units, HTTPS media URLs, at most 5 objects...) are
-checked here.
+checked here. When LINE's OpenAPI files are there (``openapi.spec_dir()``), the whole request body is
+checked against its operation's schema instead of the models: it also finds what the models let
+through (a ``notificationDisabled`` that is not a boolean, an ``iconUrl`` that is not a URL, an
+endpoint over 500 characters...) and names nested properties right.
 """
 
 from linebot.v3.messaging import models as sdk_models
 
-from . import const
+from . import const, openapi
 
 
 def _detail(message, prop):
@@ -31,6 +34,9 @@ def _model_details(message, prefix):
     """line-bot-sdk's model validation, as LINE-style details."""
     try:
         sdk_models.Message.from_dict(message)
+    except (TypeError, AttributeError, KeyError):
+        # The generated models index into what they are given (a substitution that is not an object...).
+        return [_detail(const.DETAIL_INVALID, prefix)]
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         errors = getattr(exc, "errors", None)
         if not callable(errors):
@@ -61,7 +67,7 @@ def _limit_details(message, prefix):
             and utf16_length(text) > const.MAX_TEXT_UTF16:
         details.append(_detail(const.DETAIL_TEXT_LENGTH % const.MAX_TEXT_UTF16, f"{prefix}.text"))
     sender = message.get("sender") or {}
-    if isinstance(sender, dict) and len(sender.get("name") or "") > const.MAX_SENDER_NAME:
+    if isinstance(sender, dict) and isinstance(sender.get("name"), str) and len(sender["name"]) > const.MAX_SENDER_NAME:
         details.append(_detail(const.DETAIL_TEXT_LENGTH % const.MAX_SENDER_NAME, f"{prefix}.sender.name"))
     quick = message.get("quickReply") or {}
     if isinstance(quick, dict) and len(quick.get("items") or []) > const.MAX_QUICK_REPLY_ITEMS:
@@ -80,7 +86,10 @@ def message_details(message, prefix, allow_http):
         return [_detail(const.DETAIL_REQUIRED, f"{prefix}.type")]
     if message_type not in const.SENDABLE_TYPES:
         return [_detail(const.DETAIL_TYPE % ", ".join(const.SENDABLE_TYPES), f"{prefix}.type")]
-    details = _model_details(message, prefix)
+    # With LINE's OpenAPI files, the request's schema checks the structure (``spec_details``): the
+    # models it was generated from lose the path of nested errors (``messages[0].name`` for a bad
+    # ``sender.name``) and index into what they are given.
+    details = _model_details(message, prefix) if openapi.shared() is None else []
     return details + _limit_details(message, prefix) + _url_details(message, prefix, allow_http)
 
 
@@ -94,6 +103,21 @@ def messages_details(messages, allow_http=True):
     for index, message in enumerate(messages):
         details.extend(message_details(message, f"messages[{index}]", allow_http))
     return details
+
+
+def _overlaps(prop, other):
+    return prop == other or prop.startswith((other + ".", other + "[")) or other.startswith((prop + ".", prop + "["))
+
+
+def spec_details(request, body, details=()):
+    """What LINE's OpenAPI schema of the called operation finds wrong in ``body`` beyond ``details``
+    (the emulator's own findings, which word it better): a list, empty without the files."""
+    spec = openapi.shared()
+    if spec is None:
+        return []
+    known = [d.get("property", "") for d in details]
+    return [d for d in spec.request_details(request.method, request.path, body)
+            if not any(_overlaps(d.get("property", ""), prop) for prop in known)]
 
 
 def error_body(details):
