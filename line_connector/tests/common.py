@@ -2,6 +2,7 @@
 
 import uuid
 
+from line_emulator import openapi
 from line_emulator.client import EmulatorClient
 from line_emulator.testing import EmulatorServer
 
@@ -18,9 +19,11 @@ class LineCommon:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.emulator = EmulatorServer()
+        # Where LINE's OpenAPI files are, every call the addon makes is checked against them.
+        cls.emulator = EmulatorServer(strict_openapi=openapi.available())
         cls.emulator.start()
         cls.addClassCleanup(cls.emulator.stop)
+        cls.addClassCleanup(cls._assert_lines_openapi_followed)
         cls.emu = EmulatorClient(cls.emulator.base_url)
         line_api.clear_token_cache()
         cls.company = cls.env.company
@@ -34,6 +37,11 @@ class LineCommon:
             cls.env, "kyoto_operator", groups="base.group_user,line_connector.group_line_operator",
             company_ids=[(6, 0, cls.other_company.ids)], company_id=cls.other_company.id)
         cls.line_channel, cls.emu_channel = cls._make_channel("Osaka Store")
+
+    @classmethod
+    def _assert_lines_openapi_followed(cls):
+        found = cls.emulator.violations()
+        assert not found, f"{cls.__name__}: calls or answers outside LINE's OpenAPI spec: {found}"
 
     @classmethod
     def _make_channel(cls, name, provider_id="provider-osaka", **values):

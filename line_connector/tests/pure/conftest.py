@@ -29,10 +29,25 @@ def line_api():
 
 @pytest.fixture(scope="session")
 def emulator():
+    from line_emulator import openapi
     from line_emulator.testing import EmulatorServer
 
-    with EmulatorServer() as server:
+    # Where LINE's OpenAPI files are, every call the adapter makes is checked against them.
+    with EmulatorServer(strict_openapi=openapi.available()) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _follows_lines_openapi(request):
+    """No test may leave a call the adapter made, or an answer it got, outside LINE's spec."""
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("emulator")
+    before = server.violations()
+    yield
+    found = server.violations()[len(before):]
+    assert not found, f"outside LINE's OpenAPI spec: {found}"
 
 
 @pytest.fixture
