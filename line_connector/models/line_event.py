@@ -280,7 +280,8 @@ class LineEvent(models.Model):
         if not conversation:
             return
         handler = getattr(self, "_prepare_message_" + (message.get("type") or ""), None)
-        unsent = bool(self._related_events("unsend"))
+        related = self._related_events()
+        unsent = bool(related.filtered(lambda e: e.event_type == "unsend"))
         if unsent:
             # Unsent before this event could be processed (it waited, or failed and was retried):
             # its place is kept, its content is not fetched.
@@ -291,7 +292,8 @@ class LineEvent(models.Model):
             post_values = {"body": Markup("<i>%s</i>") % _("Unsupported LINE message %s", message.get("type"))}
         if post_values is None:  # an image set member already posted with its set
             return
-        edit = self._related_events("messageEdited")[:1] if message.get("type") == "text" and not unsent else None
+        edit = related.filtered(lambda e: e.event_type == "messageEdited")[:1] \
+            if message.get("type") == "text" and not unsent else None
         if edit:
             # Edited before this event was processed: the latest edit is what the customer shows.
             post_values["body"] = self._prepare_message_text(edit._data().get("message") or {})["body"]
@@ -305,12 +307,12 @@ class LineEvent(models.Model):
         else:
             self.message_id = conversation._line_notify(post_values.get("body"), post_values.get("attachment_ids", ()))
 
-    def _related_events(self, event_type):
-        """Events of ``event_type`` about this event's LINE message (an unsend, edits), latest first."""
+    def _related_events(self):
+        """The events about this event's LINE message (its unsend, its edits), latest first."""
         if not self.line_message_id:
             return self.browse()
         return self.search([("channel_id", "=", self.channel_id.id), ("line_message_id", "=", self.line_message_id),
-                            ("event_type", "=", event_type), ("id", "!=", self.id)],
+                            ("event_type", "in", ("unsend", "messageEdited"))],
                            order="event_timestamp desc, id desc")
 
     def _prepare_message_text(self, message):

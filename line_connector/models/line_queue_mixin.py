@@ -67,10 +67,11 @@ class LineQueueMixin(models.AbstractModel):
             if lock:
                 item._queue_process_one()
                 done += 1
-                if auto_commit:
-                    self.env.cr.commit()
+                # Asked before the commit, which empties the cache the item's fields are still in.
                 if sequence is not None and item._queue_waiting():
                     held.add(sequence)  # it waits for something: the rest of its sequence waits for it
+                if auto_commit:
+                    self.env.cr.commit()
             elif lock is None and sequence is not None:
                 held.add(sequence)  # another run is processing it
         remaining = max(self.search_count(self._queue_due_domain(domain)) - skipped, 0)
