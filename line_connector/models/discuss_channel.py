@@ -305,7 +305,10 @@ class DiscussChannel(models.Model):
         self.ensure_one()
         window_was_closed = bool(self.sudo()._line_reply_window_refusal())
         # sudo: discuss.channel - tracking who spoke last is the integration's
-        self.sudo().write({"line_unreplied": True, "line_last_customer_date": fields.Datetime.now()})
+        vals = {"line_last_customer_date": fields.Datetime.now()}
+        if not self.line_unreplied:
+            vals["line_unreplied"] = True
+        self.sudo().write(vals)
         if window_was_closed:  # the composer's notice goes
             self._bus_send_store(self, self._line_store_values())
         self._line_route_new(again=True)
