@@ -95,3 +95,26 @@ class LineTransactionCase(LineCommon, TransactionCase):
 
 class LineHttpCase(LineCommon, HttpCase):
     pass
+
+
+class LineConversationCase(LineHttpCase):
+    """A customer who just wrote ``first_message``, and the operator who answers them in
+    ``self.conversation``."""
+
+    first_message = "Hello"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.line_channel.responsible_user_ids = cls.operator
+        cls.channel_id = cls.emu_channel["channel_id"]
+        cls.emu.update_channel(cls.channel_id, webhook_url=cls.line_channel.webhook_url)
+
+    def setUp(self):
+        super().setUp()
+        self.emu.clear_faults()
+        self.customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako")
+        self.emu.follow(self.channel_id, self.customer["user_id"])
+        self.emu.send_text(self.channel_id, self.customer["user_id"], self.first_message)
+        self.env["line.event"]._cron_process_events()
+        self.conversation = self.conversation_of(self.customer)

@@ -7,32 +7,17 @@ from markupsafe import Markup
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import LineHttpCase
+from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
 @tagged("post_install", "-at_install")
-class TestOutbound(LineHttpCase):
+class TestOutbound(LineConversationCase):
     """What an operator posts in a LINE conversation reaches the customer once."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.line_channel.responsible_user_ids = cls.operator
-        cls.channel_id = cls.emu_channel["channel_id"]
-        cls.emu.update_channel(cls.channel_id, webhook_url=cls.line_channel.webhook_url)
-
-    def setUp(self):
-        super().setUp()
-        self.emu.clear_faults()
-        self.customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako")
-        self.emu.follow(self.channel_id, self.customer["user_id"])
-        self.emu.send_text(self.channel_id, self.customer["user_id"], "Do you have this in blue?")
-        self.env["line.event"]._cron_process_events()
-        self.conversation = self.env["discuss.channel"].search([
-            ("line_identity_id.line_user_id", "=", self.customer["user_id"])])
+    first_message = "Do you have this in blue?"
 
     # -- helpers ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 
 from odoo.addons.line_connector import const
 
-from .common import LineHttpCase
+from .common import LineConversationCase
 
 ONE_MB = 1024 * 1024
 
@@ -44,24 +44,10 @@ def mp3(frames=None):
 
 
 @tagged("post_install", "-at_install")
-class TestOutboundMedia(LineHttpCase):
+class TestOutboundMedia(LineConversationCase):
     """What an operator's attachments become on LINE: messages LINE takes, or download links."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.line_channel.responsible_user_ids = cls.operator
-        cls.channel_id = cls.emu_channel["channel_id"]
-        cls.emu.update_channel(cls.channel_id, webhook_url=cls.line_channel.webhook_url)
-
-    def setUp(self):
-        super().setUp()
-        self.customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako")
-        self.emu.follow(self.channel_id, self.customer["user_id"])
-        self.emu.send_text(self.channel_id, self.customer["user_id"], "Can I see it?")
-        self.env["line.event"]._cron_process_events()
-        self.conversation = self.env["discuss.channel"].search([
-            ("line_identity_id.line_user_id", "=", self.customer["user_id"])])
+    first_message = "Can I see it?"
 
     def post_files(self, *files, body=""):
         """The operator posts ``files`` ((name, mimetype, bytes)); returns what LINE received."""
@@ -171,24 +157,13 @@ class TestOutboundMedia(LineHttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestReadAndLoading(LineHttpCase):
+class TestReadAndLoading(LineConversationCase):
     """What the customer sees of an operator at work: "Read" under their messages, the loading dots."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.line_channel.responsible_user_ids = cls.operator
-        cls.channel_id = cls.emu_channel["channel_id"]
-        cls.emu.update_channel(cls.channel_id, webhook_url=cls.line_channel.webhook_url)
+    first_message = "Are you open today?"
 
     def setUp(self):
         super().setUp()
-        self.customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako")
-        self.emu.follow(self.channel_id, self.customer["user_id"])
-        self.emu.send_text(self.channel_id, self.customer["user_id"], "Are you open today?")
-        self.env["line.event"]._cron_process_events()
-        self.conversation = self.env["discuss.channel"].search([
-            ("line_identity_id.line_user_id", "=", self.customer["user_id"])])
         self.member = self.conversation.channel_member_ids.filtered(
             lambda m: m.partner_id == self.operator.partner_id).with_user(self.operator)
 
