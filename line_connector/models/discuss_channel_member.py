@@ -63,10 +63,9 @@ class DiscussChannel(models.Model):
 
     def _line_show_loading(self):
         """Show LINE's "typing" animation to the customer while an operator types (the caller
-        throttles it: LINE shows it for LOADING_SECONDS, and limits this endpoint)."""
+        checks it can be shown and throttles it: LINE shows it for LOADING_SECONDS, and limits this
+        endpoint)."""
         self.ensure_one()
-        if not self._line_can_show_loading():
-            return
         client = self.line_channel_id._line_client()
         user_id = self.line_identity_id.line_user_id
         self.env.cr.postcommit.add(lambda: _quietly(client.show_loading, user_id, const.LOADING_SECONDS))

@@ -162,15 +162,6 @@ class LineEvent(models.Model):
         # LINE is still preparing is already posted in its place and holds nothing back.
         return self.state == "new" and not self.error and not self.content_pending
 
-    @api.model
-    def _queue_waiting_sequences(self, domain):
-        waiting = self.search_read(
-            [("state", "=", "new"), ("error", "=", False), ("content_pending", "=", False),
-             ("next_attempt", ">", fields.Datetime.now()), *domain],
-            ["channel_id", "line_chat_id", "line_user_id"], load=False)
-        return {(row["channel_id"], row["line_chat_id"] or row["line_user_id"]) for row in waiting
-                if row["line_chat_id"] or row["line_user_id"]}
-
     def _queue_process_one(self):
         """Process one event; one bad event cannot block the others."""
         now = fields.Datetime.now()

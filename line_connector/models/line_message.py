@@ -208,12 +208,7 @@ class LineMessage(models.Model):
     def _queue_waiting(self):
         # Unlike an event, a message waiting for its retry holds back the later messages of its
         # conversation (a message's second part too): LINE shows them in the order it gets them.
-        return self.state == "queued"
-
-    @api.model
-    def _queue_waiting_sequences(self, domain):
-        waiting = self.search([("state", "=", "queued"), *domain, ("next_attempt", ">", fields.Datetime.now())])
-        return set(waiting.conversation_id.ids)
+        return self.state == self._queue_state
 
     def _queue_process_one(self):
         # The customer may have blocked the account since the message was queued.

@@ -87,14 +87,15 @@ class LineQueueMixin(models.AbstractModel):
         return None
 
     def _queue_waiting(self):
-        """After its turn, the item is still queued to wait for something (not for a retry after
-        a failure: a failing item never holds the others back)."""
+        """The item, still queued, waits for something that holds back the rest of its sequence."""
         return False
 
     @api.model
     def _queue_waiting_sequences(self, domain):
-        """Sequences that an item holds back at the start of a run (it waits for a later attempt)."""
-        return set()
+        """Sequences held back at the start of a run: one of their items waits for a later attempt."""
+        waiting = self.search([("state", "=", self._queue_state), *domain,
+                               ("next_attempt", ">", fields.Datetime.now())])
+        return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
 
     def _queue_lock(self):
         """Take the item for this transaction.
