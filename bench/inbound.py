@@ -71,8 +71,8 @@ def parse_args(argv):
     parser.add_argument("--db", default="line_connector_bench", help="the database (dropped and created again)")
     parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (default 2)")
     parser.add_argument("--cron-threads", type=int, default=2,
-                        help="Odoo cron workers (default 2: line_connector runs its events in two partitioned "
-                             "cron jobs, and Odoo runs one job in one worker at a time)")
+                        help="Odoo cron workers (default 2: line_connector's two processing cron jobs share the "
+                             "events, and Odoo runs one job in one worker at a time)")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent clients of the floor phases")
     parser.add_argument("--post-concurrency", type=int, default=None,
                         help="concurrent clients of the message_post floor (default 8 x workers: Odoo's listen "
@@ -194,7 +194,8 @@ def finish_ingest(ctx, name, samples, seconds):
     ctx.sampler.phase(name + ":drain")
     states, done_at = ingest.wait_processed(ctx.db, acked, ctx.budget.deadline(seconds))
     rows = ingest.event_rows(ctx.db, acked)
-    result = dict(ingest.ingestion(samples, rows, done_at), states=states, drained=done_at is not None)
+    result = dict(ingest.ingestion(samples, rows, done_at, ctx.args.cron_threads), states=states,
+                  drained=done_at is not None)
     say(f"{name}: {result.get('ingest_rate_per_s')} events/s end to end, webhook->message "
         f"p50 {result['e2e_p50_ms']} ms p99 {result['e2e_p99_ms']} ms, {result['missing_message']} missing")
     return result

@@ -52,8 +52,8 @@ EVENT_STATES = [
     ("failed", "Failed"),
 ]
 EVENT_MAX_ATTEMPTS = 5
-# One processing cron job per partition of the events (by LINE user or group), run in parallel by
-# Odoo's cron threads (max_cron_threads, 2 by default): a user's events stay in order.
+# Identical processing cron jobs sharing the events, run in parallel by Odoo's cron workers
+# (max_cron_threads, 2 by default); a user's (or group's) events stay in order (line.queue.mixin).
 EVENT_CRONS = ["line_connector.ir_cron_process_events", "line_connector.ir_cron_process_events_1"]
 EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
 EVENT_RETRY_DELAYS = [5, 30, 120, 600]   # seconds before attempts 2, 3, 4, 5
@@ -91,8 +91,8 @@ RETRY_KEY_TTL_HOURS = 24
 SEND_MAX_ATTEMPTS = 6
 SEND_RETRY_DELAYS = [2, 10, 30, 120, 600]   # seconds before attempts 2..6
 SEND_BATCH = 100
-# One sending cron job per partition of the outgoing messages (by conversation: a customer's
-# messages go in order), run in parallel like the events' jobs.
+# Identical sending cron jobs sharing the outgoing messages, like the events' jobs; a
+# conversation's messages go in order.
 SEND_CRONS = ["line_connector.ir_cron_send_messages", "line_connector.ir_cron_send_messages_1"]
 # Users who wrote in the last days can receive pushes even when they are not friends.
 PUSH_WINDOW_DAYS = 7

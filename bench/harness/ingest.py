@@ -40,21 +40,20 @@ def event_rows(connection, event_ids):
 
     ``mail_message.create_date`` is the creating transaction's ``now()``, with microseconds:
     the moment the cron's transaction for that event began (each event has its own).
-    ``partition``: the processing job the event belongs to, when the addon partitions its queue.
     """
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT e.webhook_event_id, e.state, e.message_id, EXTRACT(EPOCH FROM m.create_date)::float8,
-                   e.conversation_id, e.error, to_jsonb(e) ->> 'partition'
+                   e.conversation_id, e.error
               FROM line_event e
          LEFT JOIN mail_message m ON m.id = e.message_id
              WHERE e.webhook_event_id = ANY(%s)
         """, [list(event_ids)])
         return {row[0]: {"state": row[1], "message_id": row[2], "stored_at": row[3], "conversation_id": row[4],
-                         "error": row[5], "partition": row[6]} for row in cursor.fetchall()}
+                         "error": row[5]} for row in cursor.fetchall()}
 
 
-def ingestion(samples, rows, done_seen_at):
+def ingestion(samples, rows, done_seen_at, jobs):
     """End-to-end figures of one phase: from the client's send to the message in Discuss."""
     sent = {s.tag: s for s in samples if 200 <= s.status < 300}
     stored = sorted(row["stored_at"] for tag, row in rows.items() if tag in sent and row["stored_at"])
@@ -73,7 +72,6 @@ def ingestion(samples, rows, done_seen_at):
         "e2e_p90_ms": _round(percentile(latencies, 0.9)),
         "e2e_p99_ms": _round(percentile(latencies, 0.99)),
         "e2e_max_ms": _round(max(latencies) if latencies else None),
-        "cron_service_ms": _round(_service_time(rows, sent)),
     }
     if stored and first_sent:
         end = done_seen_at or stored[-1]
@@ -83,23 +81,17 @@ def ingestion(samples, rows, done_seen_at):
             "processed_while_sending": sum(1 for t in stored if t <= last_acked),
             "rate_while_sending_per_s": _rate([t for t in stored if t <= last_acked], first_sent, last_acked),
             "rate_after_sending_per_s": _rate([t for t in stored if t > last_acked], last_acked, stored[-1]),
+            "cron_service_ms": _round(_service_time([t for t in stored if t > last_acked], jobs)),
         })
     return result
 
 
-def _service_time(rows, sent):
-    """The median gap between consecutive messages of one processing job (partition) while it is busy:
-    one event's processing time in the cron."""
-    per_job = {}
-    for tag in sent:
-        row = rows.get(tag) or {}
-        if row.get("stored_at"):
-            per_job.setdefault(row.get("partition"), []).append(row["stored_at"])
-    gaps = []
-    for times in per_job.values():
-        times.sort()
-        gaps += [b - a for a, b in zip(times, times[1:], strict=False) if b - a < 1.0]
-    return percentile(gaps, 0.5) * 1000 if gaps else None
+def _service_time(times, jobs):
+    """One event's processing time in a cron job, from the backlog left when the webhooks stopped:
+    every job is busy then, so each message takes ``jobs`` x the mean gap between messages."""
+    if len(times) < 20:
+        return None
+    return jobs * (times[-1] - times[0]) / (len(times) - 1) * 1000
 
 
 def _rate(times, start, end):

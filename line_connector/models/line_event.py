@@ -58,10 +58,6 @@ class LineEvent(models.Model):
     line_message_id = fields.Char(
         "LINE Message ID", readonly=True, index="btree_not_null",
         help="The LINE message the event is about: the message itself, or the one unsent or edited.")
-    partition = fields.Integer(
-        readonly=True, index=True,
-        help="Which processing job takes the event: one per LINE user (or group), so that a user's events "
-             "keep their order while different users' events are processed in parallel.")
     event_timestamp = fields.Float("LINE Timestamp (ms)", digits=(16, 0), readonly=True)
     event_date = fields.Datetime("Sent At", compute="_compute_event_date")
     is_redelivery = fields.Boolean(readonly=True)
@@ -103,22 +99,22 @@ class LineEvent(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         values = SQL(", ").join(
-            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
+            SQL("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', 0, %s, %s, %s, %s)",
                 *row, uid, now, uid, now)
             for row in rows
         )
         self.env.cr.execute(SQL("""
             INSERT INTO line_event (channel_id, webhook_event_id, event_type, message_type, mode, source_type,
                                     line_user_id, line_chat_id, line_message_id, event_timestamp, is_redelivery,
-                                    reply_token, payload, next_attempt, partition, state, attempts,
+                                    reply_token, payload, next_attempt, state, attempts,
                                     create_uid, create_date, write_uid, write_date)
                  VALUES %s
             ON CONFLICT (webhook_event_id) DO NOTHING
-              RETURNING partition
+              RETURNING id
         """, values))
-        new_rows = self.env.cr.fetchall()
-        stored = len(new_rows)
-        self._queue_wake(partition for (partition,) in new_rows)
+        new_ids = [event_id for (event_id,) in self.env.cr.fetchall()]
+        stored = len(new_ids)
+        self._queue_wake(new_ids)
         if stored < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - stored)
         return stored
@@ -132,7 +128,6 @@ class LineEvent(models.Model):
         event_id = event.get("webhookEventId") or "sha256:" + hashlib.sha256(
             f"{channel.id}:{raw}".encode()).hexdigest()
         standby = event.get("mode") == "standby"
-        partition_key = source.get("groupId") or source.get("roomId") or source.get("userId") or event_id
         unsend = event.get("unsend") if isinstance(event.get("unsend"), dict) else {}
         return (
             channel.id, event_id, event["type"], message.get("type"), event.get("mode"), source.get("type"),
@@ -141,7 +136,7 @@ class LineEvent(models.Model):
             float(event.get("timestamp") or 0), bool(delivery.get("isRedelivery")),
             # A standby event must never be answered: its reply token is not kept.
             None if standby else event.get("replyToken"),
-            raw, None, self._queue_partition(partition_key),
+            raw, None,
         )
 
     # ------------------------------------------------------------------
@@ -149,8 +144,8 @@ class LineEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_process_events(self, partition=None):
-        self._cron_process_queue(partition)
+    def _cron_process_events(self):
+        self._cron_process_queue()
 
     def _queue_sequence(self):
         # A customer's (or a group's) events are shown in the order they were sent.
@@ -215,7 +210,7 @@ class LineEvent(models.Model):
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events)."""
         self.write({"state": "new", "attempts": 0, "next_attempt": False, "error": False})
-        self._queue_wake(self.mapped("partition"))
+        self._queue_wake(self.ids)
 
     # ------------------------------------------------------------------
     # Dispatch

@@ -70,7 +70,6 @@ class LineMessage(models.Model):
             "mail_message_id": message.id,
             "recipient": recipient,
             "payload": json.dumps(chunk, ensure_ascii=False),
-            "partition": self._queue_partition(conversation.id),
         } for chunk in utils.chunks(chunks, const.MAX_MESSAGES_PER_REQUEST)]
         # sudo: line.message - the ledger is the integration's, operators only see it through messages
         records = self.sudo().create(vals_list)
@@ -79,7 +78,7 @@ class LineMessage(models.Model):
         if problem:
             records._fail(*problem, notify=False)
         else:
-            records._queue_wake(records.mapped("partition"))
+            records._queue_wake(records.ids)
         return records
 
     def _create_notifications(self):
@@ -198,8 +197,8 @@ class LineMessage(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_send(self, partition=None):
-        self._cron_process_queue(partition)
+    def _cron_send(self):
+        self._cron_process_queue()
 
     def _queue_sequence(self):
         # A conversation's messages reach LINE in the order they were posted.
@@ -363,7 +362,7 @@ class LineMessage(models.Model):
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})
             queued |= record
-        self._queue_wake(queued.mapped("partition"))
+        self._queue_wake(queued.ids)
 
 
 class _ReplyUnconfirmed(Exception):

@@ -8,10 +8,13 @@ class LineQueueMixin(models.AbstractModel):
     """A work queue processed by cron jobs: oldest first, one transaction per item.
 
     Inbound events and outgoing messages both wait in a ``state`` with an optional
-    ``next_attempt`` (a retry later). The queue is split in partitions, one cron job each, run
-    in parallel by Odoo's cron workers; items that must stay in order share a partition. A job
-    takes a batch of its partition, locks each item so that two runs never process it twice,
-    commits after each, and wakes itself for the next retry.
+    ``next_attempt`` (a retry later). Several identical cron jobs share the queue, run in
+    parallel by Odoo's cron workers (Odoo runs one job in one worker at a time): whatever the
+    mix of customers, every worker has work while a backlog lasts. Items of one sequence (a
+    customer's events, a conversation's messages) keep their order: a run locks each item so
+    that two runs never process it twice, and leaves the rest of a sequence to the run that
+    holds one of its items, or to later when one of them waits for a retry. Each item is
+    committed on its own.
     """
 
     _name = "line.queue.mixin"
@@ -19,49 +22,59 @@ class LineQueueMixin(models.AbstractModel):
     _queue_state = "new"
     _queue_order = "id"
     _queue_batch = 100
-    _queue_crons = ()  # xmlids of the cron jobs that process the queue, one per partition
+    _queue_crons = ()  # xmlids of the identical cron jobs that share the queue
 
     next_attempt = fields.Datetime(readonly=True, index=True)
-    partition = fields.Integer(readonly=True, index=True, help="Which processing job takes this item.")
 
     @api.model
-    def _queue_partition(self, key):
-        """The partition of the items sharing ``key`` (kept in order with each other): a record ID,
-        or a string such as a LINE user ID."""
-        number = key if isinstance(key, int) else zlib.crc32(key.encode())
-        return number % len(self._queue_crons)
-
-    @api.model
-    def _queue_wake(self, partitions):
-        """Trigger the jobs of ``partitions`` for items just queued.
+    def _queue_wake(self, keys):
+        """Trigger a job for items just queued, one job per key (item IDs, or strings such as
+        event IDs), so that a burst wakes every job.
 
         Always a new trigger, even when one is already due: a run that is in progress deletes
         the triggers that were due when it ends, and could end before reaching these items.
         """
-        for partition in set(partitions):
-            self.env.ref(self._queue_crons[partition])._trigger()
+        crons = self._queue_crons
+        for index in {(key if isinstance(key, int) else zlib.crc32(key.encode())) % len(crons) for key in keys}:
+            self._queue_cron(crons[index])._trigger()
 
     @api.model
-    def _queue_due_domain(self, domain=()):
-        return [("state", "=", self._queue_state), *domain, "|", ("next_attempt", "=", False),
+    def _queue_cron(self, xmlid=None):
+        """A job of the queue (by default the one running now, else the first), without a query."""
+        if xmlid is None:
+            running = self.env.context.get("cron_id")
+            if running in map(self._queue_cron_id, self._queue_crons):
+                return self.env["ir.cron"].browse(running)
+            xmlid = self._queue_crons[0]
+        return self.env["ir.cron"].browse(self._queue_cron_id(xmlid))
+
+    @api.model
+    def _queue_cron_id(self, xmlid):
+        return self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True)  # cached
+
+    @api.model
+    def _queue_due_domain(self):
+        return [("state", "=", self._queue_state), "|", ("next_attempt", "=", False),
                 ("next_attempt", "<=", fields.Datetime.now())]
 
     @api.model
-    def _cron_process_queue(self, partition=None):
-        """Process what is due in ``partition`` (all partitions if None: tests, shell)."""
-        domain = [] if partition is None else [("partition", "=", partition)]
+    def _cron_process_queue(self):
+        """Process a batch of what is due, and say what is left (Odoo runs the job again at once)."""
         # In tests the test's own transaction must stay open: no commit.
         auto_commit = not modules.module.current_test
-        items = self.search(self._queue_due_domain(domain), order=self._queue_order, limit=self._queue_batch)
-        held = self._queue_waiting_sequences(domain)
-        done = skipped = 0
+        items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
+        waiting = self._queue_waiting_sequences()
+        busy = set()  # sequences another run is processing: theirs to finish
+        done = deferred = 0
         for item in items:
             # Alone in its prefetch set: every commit empties the cache, and each item would
             # otherwise read its fields (and its message's) again for the whole batch.
             item = item.with_prefetch()
             sequence = item._queue_sequence()
-            if sequence is not None and sequence in held:
-                skipped += 1  # an earlier item of its sequence waits: do not overtake it
+            if sequence is not None and sequence in waiting:
+                deferred += 1  # an earlier item of its sequence waits: do not overtake it
+                continue
+            if sequence is not None and sequence in busy:
                 continue
             lock = item._queue_lock()
             if lock:
@@ -69,21 +82,27 @@ class LineQueueMixin(models.AbstractModel):
                 done += 1
                 # Asked before the commit, which empties the cache the item's fields are still in.
                 if sequence is not None and item._queue_waiting():
-                    held.add(sequence)  # it waits for something: the rest of its sequence waits for it
+                    waiting.add(sequence)  # it waits for something: the rest of its sequence waits for it
                 if auto_commit:
                     self.env.cr.commit()
             elif lock is None and sequence is not None:
-                held.add(sequence)  # another run is processing it
-        remaining = max(self.search_count(self._queue_due_domain(domain)) - skipped, 0)
+                busy.add(sequence)
+        # What another run holds counts as remaining: if that run ended before seeing the items it
+        # holds back, this job runs again for them.
+        remaining = max(self.search_count(self._queue_due_domain()) - deferred, 0)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        later = self.search([("state", "=", self._queue_state), *domain, ("next_attempt", ">", fields.Datetime.now())],
+        if done and remaining:
+            # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.
+            self._queue_cron()._trigger()
+        later = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())],
                             order="next_attempt", limit=1)
         if later:
-            self.env.ref(self._queue_crons[later.partition])._trigger(at=later.next_attempt)
+            self._queue_cron()._trigger(at=later.next_attempt)
 
     def _queue_sequence(self):
         """Items of one sequence are processed in queue order: while one of them waits (see
-        ``_queue_waiting``), the later ones wait too. None: the item is in no sequence."""
+        ``_queue_waiting``) or another run processes one, the later ones wait too. None: the
+        item is in no sequence."""
         return None
 
     def _queue_waiting(self):
@@ -91,24 +110,27 @@ class LineQueueMixin(models.AbstractModel):
         return False
 
     @api.model
-    def _queue_waiting_sequences(self, domain):
+    def _queue_waiting_sequences(self):
         """Sequences held back at the start of a run: one of their items waits for a later attempt."""
-        waiting = self.search([("state", "=", self._queue_state), *domain,
-                               ("next_attempt", ">", fields.Datetime.now())])
+        waiting = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())])
         return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
 
     def _queue_lock(self):
         """Take the item for this transaction.
 
-        :return: True when taken; None if another transaction is processing it; False if it
-            left the queue meanwhile (processed with another item, or by another run)
+        :return: True when taken; None if another transaction is processing it, or has meanwhile
+            set it to wait for a later attempt; False if it left the queue meanwhile (processed
+            with another item, or by another run)
         """
-        self.env.cr.execute(SQL("SELECT state FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
+        self.env.cr.execute(SQL("SELECT state, next_attempt FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
                                 SQL.identifier(self._table), self.id))
         row = self.env.cr.fetchone()
         if row is None:
             return None
-        return row[0] == self._queue_state
+        state, next_attempt = row
+        if state == self._queue_state and next_attempt and next_attempt > fields.Datetime.now():
+            return None
+        return state == self._queue_state
 
     def _queue_process_one(self):
         """Process one locked item, recording any failure on it (never raising)."""

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
+from odoo.addons.line_connector import const
+
 from .common import LineHttpCase
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -139,21 +141,34 @@ class TestInbound(LineHttpCase):
         self.assertIn("first", bodies[0])
         self.assertIn("second", bodies[1])
 
-    def test_each_processing_job_takes_whole_users(self):
-        """Two cron jobs share the work by LINE user, so each user's messages keep their order."""
+    def test_processing_jobs_share_every_customer(self):
+        """The processing jobs share the events: a burst wakes each of them, and either one alone
+        takes every customer's events, each customer's in order."""
+        crons = self.env["ir.cron"].browse(
+            self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True) for xmlid in const.EVENT_CRONS)
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        last_trigger = Trigger.search([], order="id desc", limit=1).id
         customers = [self.emu.create_user(provider_id="provider-osaka", display_name=f"P{i}") for i in range(6)]
         for customer in customers:
             for text in ("one", "two"):
                 self.emu.send_text(self.channel_id, customer["user_id"], text)
+        self.assertEqual(Trigger.search([("id", ">", last_trigger)]).cron_id, crons, "every job is woken")
+        self.env["line.event"].with_context(cron_id=crons[-1].id)._cron_process_events()
         events = self.env["line.event"].search([("line_user_id", "in", [c["user_id"] for c in customers])])
-        for customer in customers:
-            self.assertEqual(len(set(events.filtered(lambda e, c=customer: e.line_user_id == c["user_id"])
-                                     .mapped("partition"))), 1)
-        self.env["line.event"]._cron_process_events(partition=0)
-        for event in events:
-            self.assertEqual(event.state, "done" if event.partition == 0 else "new")
-        self.env["line.event"]._cron_process_events(partition=1)
         self.assertEqual(set(events.mapped("state")), {"done"})
+        for customer in customers:
+            bodies = self.customer_messages(self.conversation_of(customer)).mapped("body")
+            self.assertEqual([str(body) for body in bodies], ["<p>one</p>", "<p>two</p>"])
+
+    def test_a_run_never_takes_an_event_another_run_set_to_wait(self):
+        """A run lists what is due, then another run sets one of those events to wait (an image
+        set, a race): the first run leaves it, and the customer's later events, to their time."""
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "first")
+        event = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])])
+        self.assertTrue(event._queue_lock())
+        event.next_attempt = datetime.now() + timedelta(minutes=1)
+        self.env.flush_all()
+        self.assertIsNone(event._queue_lock())
 
     def test_standby_is_stored_shown_and_never_answered(self):
         self.emu.update_channel(self.channel_id, mode="standby")

@@ -10,11 +10,10 @@ from odoo.tests import TransactionCase, tagged
 
 
 @tagged("post_install", "-at_install")
-class TestFirstEventsRacing(TransactionCase):
-    """A new customer's first events taken by two cron jobs at once, each in its own transaction.
+class TestJobsInParallel(TransactionCase):
+    """Two processing jobs at once, each in its own transaction, as Odoo's cron workers run them.
 
-    A one-to-one message and a group message of the same person are in different partitions, so
-    two jobs can meet their new identity at the same moment. No class set-up: the test's own
+    The jobs share the queue, so they meet the same customers. No class set-up: the test's own
     transaction must hold no lock the jobs need.
     """
 
@@ -97,6 +96,78 @@ class TestFirstEventsRacing(TransactionCase):
             bodies = conversations.message_ids.filtered(lambda m: m.message_type == "comment").mapped("body")
             self.assertEqual(sorted(str(b).replace("<p>", "").replace("</p>", "") for b in bodies),
                              ["in the group", "one to one"])
+
+    def test_two_jobs_share_a_backlog_and_keep_each_customers_order(self):
+        emulator = EmulatorServer()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        emu = EmulatorClient(emulator.base_url)
+        provider = f"provider-share-{uuid.uuid4().hex[:6]}"
+        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        channel_id = emu_channel["channel_id"]
+        anna, ben = (emu.create_user(provider_id=provider, display_name=name)["user_id"] for name in ("Anna", "Ben"))
+
+        def text(user, body):
+            return emu.build_event(channel_id, user, "text", text=body)
+
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            channel = env["line.channel"].create({
+                "name": "Share", "line_channel_id": channel_id, "channel_secret": emu_channel["channel_secret"],
+                "provider_name": provider, "api_url": emulator.base_url, "data_url": emulator.base_url,
+                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+            # Both are known customers already: their conversations exist.
+            env["line.event"]._store(channel, [text(anna, "a0"), text(ben, "b0")])
+            env["line.event"]._cron_process_events()
+            events = [text(anna, "a1"), text(ben, "b1"), text(anna, "a2"), text(ben, "b2")]
+            env["line.event"]._store(channel, events)
+            a1 = env["line.event"].search([("webhook_event_id", "=", events[0]["webhookEventId"])]).id
+        self.addCleanup(self._clean, channel.id, provider)
+
+        holding, release = threading.Event(), threading.Event()
+        results = {}
+
+        def first_job():
+            """Is in the middle of Anna's a1 (processed, not committed) while the other job runs."""
+            with self._cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                event = env["line.event"].browse(a1)
+                results["first_locked"] = event._queue_lock()
+                event._queue_process_one()
+                env.flush_all()
+                holding.set()
+                release.wait(30)
+
+        def second_job():
+            holding.wait(30)
+            with self._cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                last_trigger = env["ir.cron.trigger"].search([], order="id desc", limit=1).id
+                env["line.event"]._cron_process_events()
+                stored = env["line.event"].search([("channel_id", "=", channel.id)])
+                results["second"] = {e.payload and e._data()["message"]["text"]: e.state for e in stored}
+                results["second_woke_again"] = bool(env["ir.cron.trigger"].search([("id", ">", last_trigger)]))
+
+        threads = [threading.Thread(target=first_job), threading.Thread(target=second_job)]
+        for thread in threads:
+            thread.start()
+        threads[1].join(60)
+        release.set()
+        threads[0].join(60)
+        self.assertTrue(results.get("first_locked"))
+        self.assertEqual(results.get("second"), {"a0": "done", "b0": "done", "a1": "new", "b1": "done",
+                                                 "a2": "new", "b2": "done"},
+                         "the second job took Ben's events, and left Anna's to the job in the middle of them")
+        self.assertTrue(results["second_woke_again"], "the job comes back for what it left")
+
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["line.event"]._cron_process_events()
+            for user, expected in ((anna, ["a0", "a1", "a2"]), (ben, ["b0", "b1", "b2"])):
+                conversation = env["discuss.channel"].search([("line_identity_id.line_user_id", "=", user)])
+                bodies = conversation.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")
+                self.assertEqual([str(b).replace("<p>", "").replace("</p>", "") for b in bodies.mapped("body")],
+                                 expected)
 
     def _clean(self, channel_id, provider):
         with self._cursor() as cr:

@@ -7,6 +7,8 @@ from markupsafe import Markup
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.line_connector import const
+
 from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
@@ -89,8 +91,11 @@ class TestOutbound(LineConversationCase):
         self.assertEqual(self.received(), [])
         self.assertFalse(self.env["line.message"].search([("conversation_id", "=", self.conversation.id)]))
 
-    def test_each_sending_job_takes_whole_conversations(self):
-        """Two cron jobs share the sending by conversation, so each customer gets replies in order."""
+    def test_sending_jobs_share_every_conversation(self):
+        """The sending jobs share the messages: replies to many customers wake each of them, and
+        either one alone sends every conversation's messages, each conversation's in order."""
+        crons = self.env["ir.cron"].browse(
+            self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True) for xmlid in const.SEND_CRONS)
         conversations = self.conversation
         for i in range(5):
             customer = self.emu.create_user(provider_id="provider-osaka", display_name=f"S{i}")
@@ -99,19 +104,15 @@ class TestOutbound(LineConversationCase):
             conversations |= self.env["discuss.channel"].search([
                 ("line_identity_id.line_user_id", "=", customer["user_id"])])
         self.expire_reply_tokens()
+        last_trigger = self.env["ir.cron.trigger"].sudo().search([], order="id desc", limit=1).id
         for conversation in conversations:
             for text in ("first", "second"):
                 conversation.with_user(self.operator).message_post(
                     body=text, message_type="comment", subtype_xmlid="mail.mt_comment")
         ledger = self.env["line.message"].search([("conversation_id", "in", conversations.ids)])
-        for conversation in conversations:
-            self.assertEqual(len(set(ledger.filtered(lambda m, c=conversation: m.conversation_id == c)
-                                     .mapped("partition"))), 1)
-        self.assertEqual(set(ledger.mapped("partition")), {0, 1})
-        self.env["line.message"]._cron_send(partition=0)
-        for message in ledger:
-            self.assertEqual(message.state, "sent" if message.partition == 0 else "queued")
-        self.env["line.message"]._cron_send(partition=1)
+        self.assertEqual(self.env["ir.cron.trigger"].sudo().search([("id", ">", last_trigger)]).cron_id, crons,
+                         "every sending job is woken")
+        self.env["line.message"].with_context(cron_id=crons[-1].id)._cron_send()
         self.assertEqual(set(ledger.mapped("state")), {"sent"})
         for conversation in conversations:
             texts = [s["messages"][0]["text"] for s in self.emu.sent(
