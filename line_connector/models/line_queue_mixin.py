@@ -1,7 +1,9 @@
 import zlib
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models, modules
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 
 class LineQueueMixin(models.AbstractModel):
@@ -122,8 +124,17 @@ class LineQueueMixin(models.AbstractModel):
             set it to wait for a later attempt; False if it left the queue meanwhile (processed
             with another item, or by another run)
         """
-        self.env.cr.execute(SQL("SELECT state, next_attempt FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
-                                SQL.identifier(self._table), self.id))
+        query = SQL("SELECT state, next_attempt FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
+                    SQL.identifier(self._table), self.id)
+        try:
+            with mute_logger("odoo.sql_db"):
+                self.env.cr.execute(query)
+        except SerializationFailure:
+            # Another run changed the item after this transaction read its snapshot (Odoo's
+            # REPEATABLE READ): since the last commit this transaction only read, so start a new
+            # one, which sees the change.
+            self.env.cr.rollback()
+            self.env.cr.execute(query)
         row = self.env.cr.fetchone()
         if row is None:
             return None

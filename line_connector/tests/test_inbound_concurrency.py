@@ -169,6 +169,38 @@ class TestJobsInParallel(TransactionCase):
                 self.assertEqual([str(b).replace("<p>", "").replace("</p>", "") for b in bodies.mapped("body")],
                                  expected)
 
+    def test_a_job_meeting_an_event_another_job_has_just_processed_moves_on(self):
+        """A job read the queue, then another job processed one of its events and committed: the
+        first job neither fails on it (Odoo's snapshot is older than that change) nor takes it again."""
+        emulator = EmulatorServer()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        emu = EmulatorClient(emulator.base_url)
+        provider = f"provider-moves-{uuid.uuid4().hex[:6]}"
+        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        customer = emu.create_user(provider_id=provider, display_name="Chika")["user_id"]
+        event = emu.build_event(emu_channel["channel_id"], customer, "text", text="hello")
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            channel = env["line.channel"].create({
+                "name": "Moves", "line_channel_id": emu_channel["channel_id"],
+                "channel_secret": emu_channel["channel_secret"], "provider_name": provider,
+                "api_url": emulator.base_url, "data_url": emulator.base_url,
+                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+            env["line.event"]._store(channel, [event])
+            event_id = env["line.event"].search([("webhook_event_id", "=", event["webhookEventId"])]).id
+        self.addCleanup(self._clean, channel.id, provider)
+
+        with self._cursor() as late_cr:
+            late = api.Environment(late_cr, SUPERUSER_ID, {})["line.event"].browse(event_id)
+            self.assertEqual(late.state, "new")  # this job's snapshot is taken
+            with self._cursor() as cr:
+                other = api.Environment(cr, SUPERUSER_ID, {})["line.event"].browse(event_id)
+                self.assertTrue(other._queue_lock())
+                other._queue_process_one()
+            self.assertIs(late._queue_lock(), False, "the event left the queue: nothing to do")
+            self.assertEqual(late.state, "done")
+
     def _clean(self, channel_id, provider):
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
