@@ -149,6 +149,9 @@ def set_up_odoo(odoo, args, secret, emulator_url, budget):
 # Phases
 # ----------------------------------------------------------------------------------------------
 
+FLOOR_POST = "/line_bench/floor/post/%d"
+
+
 def floor_requests(path, count, senders, body=b"floor"):
     """``count`` requests to ``path`` (a str, or one per sender), spread over ``senders`` loops."""
     paths = [path] * senders if isinstance(path, str) else path
@@ -173,15 +176,21 @@ def run_floor(ctx, name, path, count, concurrency, seconds=60, **extra):
     return result
 
 
+def run_floor_post(ctx, name):
+    """One message_post per request, each client in its own channel (round robin over the floor channels)."""
+    channels, clients = ctx.setup["floor_channels"], ctx.args.post_concurrency
+    per_sender = [FLOOR_POST % channels[i % len(channels)] for i in range(clients)]
+    return run_floor(ctx, name, per_sender, ctx.args.floor_requests, clients, channels=len(channels))
+
+
 def run_floors(ctx):
-    args, post = ctx.args, "/line_bench/floor/post/%d"
+    args, post = ctx.args, FLOOR_POST
     channels = ctx.setup["floor_channels"]
     clients = args.post_concurrency
-    per_sender = [post % channels[i % len(channels)] for i in range(clients)]
     return {
         "floor_bare": run_floor(ctx, "floor_bare", "/line_bench/floor/bare", args.floor_requests, args.concurrency),
         "floor_bare_solo": run_floor(ctx, "floor_bare_solo", "/line_bench/floor/bare", args.solo_requests, 1),
-        "floor_post": run_floor(ctx, "floor_post", per_sender, args.floor_requests, clients, channels=len(channels)),
+        "floor_post": run_floor_post(ctx, "floor_post"),
         "floor_post_one_channel": run_floor(ctx, "floor_post_one_channel", post % channels[0],
                                             args.floor_one_channel_requests, clients, channels=1),
         "floor_post_solo": run_floor(ctx, "floor_post_solo", post % channels[-1], args.solo_requests, 1, channels=1),
@@ -273,6 +282,9 @@ def run(ctx, stack, results):
     run_warmup(ctx)
     results["phases"].update(run_floors(ctx))
     results["phases"]["burst"] = run_burst(ctx)
+    # The message_post floor again, right after the burst: on a machine whose speed drifts, the
+    # burst is compared with the floor on both sides of it.
+    results["phases"]["floor_post_after"] = run_floor_post(ctx, "floor_post_after")
     if not args.no_steady:
         results["phases"]["steady"] = run_steady(ctx)
     log_text = ctx.odoo.log_path.read_text(errors="replace")
@@ -297,6 +309,8 @@ def main(argv=None):
     if results["phases"]:
         path = write_results(results)
         print("\n" + report.text_table(results) + "\n")
+        for note in report.notes(results):
+            say(note.removeprefix("- "))
         say(f"results: {path.relative_to(ROOT)} and bench/results/latest.md")
     return 1 if results.get("error") else 0
 

@@ -2,6 +2,7 @@
 
 ACK_P99_TARGET_MS = 250
 INGEST_RATIO_TARGET = 1.5
+DRIFT_WARNING = 1.2   # floor after / floor before (or the reverse) above which the run says so
 
 
 def _ratio(value, floor, higher_is_better):
@@ -40,10 +41,11 @@ def rows(results):
         _row(f"Bound: least mean latency of {c} closed-loop clients at the bare route's rate", _bound(c, bare),
              "ms"),
     ]
-    ratio = _ratio(e2e.get("ingest_rate_per_s"), post.get("rate_per_s"), True)
+    post_rate, post_label = _post_floor(phases)
+    ratio = _ratio(e2e.get("ingest_rate_per_s"), post_rate, True)
     table += [
-        _row("Events ingested end to end (burst)", e2e.get("ingest_rate_per_s"), "/s", post.get("rate_per_s"),
-             f"message_post req/s, {post.get('concurrency')} clients, {post.get('channels')} channels",
+        _row("Events ingested end to end (burst)", e2e.get("ingest_rate_per_s"), "/s", post_rate,
+             f"message_post req/s, {post.get('concurrency')} clients, {post.get('channels')} channels{post_label}",
              higher_is_better=True,
              target=f"ratio <= {INGEST_RATIO_TARGET}", passed=_lt(ratio, INGEST_RATIO_TARGET, inclusive=True)),
         _row("Webhook -> Discuss message p50 (burst)", e2e.get("e2e_p50_ms"), "ms", post.get("p50_ms"),
@@ -74,6 +76,25 @@ def rows(results):
         table.append(_row(f"Floor: message_post into one channel, {post_one.get('concurrency')} clients",
                           post_one.get("rate_per_s"), "/s"))
     return table
+
+
+def _post_floor(phases):
+    """The message_post floor the burst is compared with: the mean of the runs before and after it."""
+    before = phases.get("floor_post", {}).get("rate_per_s")
+    after = phases.get("floor_post_after", {}).get("rate_per_s")
+    if not (before and after):
+        return before, ""
+    return round((before + after) / 2, 1), f"; mean of {before:g} before and {after:g} after the burst"
+
+
+def _drift(phases):
+    before = phases.get("floor_post", {}).get("rate_per_s")
+    after = phases.get("floor_post_after", {}).get("rate_per_s")
+    if before and after and max(before, after) / min(before, after) > DRIFT_WARNING:
+        return (f"- The machine's speed changed during the run: the message_post floor measured {before:g} req/s "
+                f"before the burst and {after:g} after it. Ratios against it are unreliable; run again on a quiet "
+                "machine.")
+    return None
 
 
 def _bound(clients, bare):
@@ -110,11 +131,11 @@ def markdown(results):
         floor = f"{_fmt(row['floor'], row['unit'])} ({row['floor_label']})" if row["floor"] is not None else "-"
         lines.append(f"| {row['metric']} | {_fmt(row['value'], row['unit'])} | {floor} | "
                      f"{_fmt(row['ratio'], 'x')} | {row['target'] or '-'} | {row['result'] or '-'} |")
-    lines += ["", *_notes(results)]
+    lines += ["", *notes(results)]
     return "\n".join(lines) + "\n"
 
 
-def _notes(results):
+def notes(results):
     notes = []
     for name, phase in results["phases"].items():
         if phase.get("truncated"):
@@ -127,6 +148,8 @@ def _notes(results):
         if ingest.get("missing_message"):
             notes.append(f"- Phase `{name}`: {ingest['missing_message']} acknowledged event(s) have no message "
                          f"(errors: {ingest.get('errors')}).")
+    if drift := _drift(results["phases"]):
+        notes.append(drift)
     if results.get("error"):
         notes.append(f"- The run stopped early: {results['error']}")
     return notes

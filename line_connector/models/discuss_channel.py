@@ -304,11 +304,15 @@ class DiscussChannel(models.Model):
         """
         self.ensure_one()
         window_was_closed = bool(self.sudo()._line_reply_window_refusal())
-        # sudo: discuss.channel - tracking who spoke last is the integration's
-        vals = {"line_last_customer_date": fields.Datetime.now()}
+        now = fields.Datetime.now()
+        vals = {}
+        if not self.line_last_customer_date or now - self.line_last_customer_date > timedelta(minutes=1):
+            vals["line_last_customer_date"] = now  # to the minute: not a write for every message of a chat
         if not self.line_unreplied:
             vals["line_unreplied"] = True
-        self.sudo().write(vals)
+        if vals:
+            # sudo: discuss.channel - tracking who spoke last is the integration's
+            self.sudo().write(vals)
         if window_was_closed:  # the composer's notice goes
             self._bus_send_store(self, self._line_store_values())
         self._line_route_new(again=True)
