@@ -55,14 +55,16 @@ class DiscussChannel(models.Model):
     @api.model
     def _line_get_or_create(self, line_channel, identity=None, chat_id=None, name=None):
         """The conversation of ``identity`` (or of the LINE group/room ``chat_id``) on ``line_channel``."""
-        domain = [("channel_type", "=", "line"), ("line_channel_id", "=", line_channel.id)]
-        if chat_id:
-            domain += [("line_chat_id", "=", chat_id)]
-        else:
-            domain += [("line_identity_id", "=", identity.id), ("line_chat_id", "=", False)]
-        conversation = self.search(domain, limit=1)
-        if conversation:
-            return conversation, False
+        # Once per event: a plain query on the unique keys (the ORM's domain costs more than the query).
+        self.flush_model(["active", "channel_type", "line_channel_id", "line_chat_id", "line_identity_id"])
+        self.env.cr.execute(SQL(
+            "SELECT id FROM discuss_channel WHERE channel_type = 'line' AND active AND line_channel_id = %s AND %s "
+            "LIMIT 1", line_channel.id,
+            SQL("line_chat_id = %s", chat_id) if chat_id else SQL(
+                "line_identity_id = %s AND line_chat_id IS NULL", identity.id)))
+        row = self.env.cr.fetchone()
+        if row:
+            return self.browse(row[0]), False
         vals = {
             "channel_type": "line",
             "name": name or identity.name,
@@ -294,6 +296,7 @@ class DiscussChannel(models.Model):
     def _line_add_guest(self, guest):
         """Make the customer's guest a member, so that their messages are theirs in Discuss."""
         self.ensure_one()
+        # Its members are read for the post anyway: reading them here costs no query.
         if guest not in self.channel_member_ids.guest_id:
             self.add_members(guest_ids=guest.ids, post_joined_message=False)
 

@@ -303,9 +303,14 @@ class LineEvent(models.Model):
         """The events about this event's LINE message (its unsend, its edits), latest first."""
         if not self.line_message_id:
             return self.browse()
-        return self.search([("channel_id", "=", self.channel_id.id), ("line_message_id", "=", self.line_message_id),
-                            ("event_type", "in", ("unsend", "messageEdited"))],
-                           order="event_timestamp desc, id desc")
+        # Once per message: a plain query on the indexed message ID.
+        self.flush_model(["channel_id", "line_message_id", "event_type", "event_timestamp"])
+        self.env.cr.execute(SQL("""
+            SELECT id FROM line_event
+             WHERE channel_id = %s AND line_message_id = %s AND event_type IN ('unsend', 'messageEdited')
+          ORDER BY event_timestamp DESC, id DESC
+        """, self.channel_id.id, self.line_message_id))
+        return self.browse(event_id for (event_id,) in self.env.cr.fetchall())
 
     def _prepare_message_text(self, message):
         # LINE emoji arrive as their alternative text ("(love)") inside the text: kept as is.

@@ -5,6 +5,7 @@ from datetime import timedelta
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models, tools
+from odoo.tools import SQL
 
 from odoo.addons.line_connector import const, utils
 from odoo.addons.line_connector.tools import line_api
@@ -66,9 +67,13 @@ class LineIdentity(models.Model):
         The unique constraint decides between two transactions creating the same user at
         once: the loser's event is retried, and then finds the winner's identity.
         """
-        identity = self.search([("provider_name", "=", provider_name), ("line_user_id", "=", line_user_id)], limit=1)
-        if identity:
-            return identity, False
+        # Once per event: a plain query on the unique key (the ORM's domain costs more than the query).
+        self.flush_model(["provider_name", "line_user_id"])
+        self.env.cr.execute(SQL("SELECT id FROM line_identity WHERE provider_name = %s AND line_user_id = %s",
+                                provider_name, line_user_id))
+        row = self.env.cr.fetchone()
+        if row:
+            return self.browse(row[0]), False
         try:
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
                 identity = self.create({"provider_name": provider_name, "line_user_id": line_user_id})

@@ -147,7 +147,7 @@ class TestInbound(LineHttpCase):
         crons = self.env["ir.cron"].browse(
             self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True) for xmlid in const.EVENT_CRONS)
         Trigger = self.env["ir.cron.trigger"].sudo()
-        last_trigger = Trigger.search([], order="id desc", limit=1).id
+        last_trigger = Trigger.search([], order="id desc", limit=1).id or 0
         customers = [self.emu.create_user(provider_id="provider-osaka", display_name=f"P{i}") for i in range(6)]
         for customer in customers:
             for text in ("one", "two"):

@@ -142,7 +142,7 @@ class TestJobsInParallel(TransactionCase):
             holding.wait(30)
             with self._cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                last_trigger = env["ir.cron.trigger"].search([], order="id desc", limit=1).id
+                last_trigger = env["ir.cron.trigger"].search([], order="id desc", limit=1).id or 0
                 env["line.event"]._cron_process_events()
                 stored = env["line.event"].search([("channel_id", "=", channel.id)])
                 results["second"] = {e.payload and e._data()["message"]["text"]: e.state for e in stored}

@@ -104,7 +104,7 @@ class TestOutbound(LineConversationCase):
             conversations |= self.env["discuss.channel"].search([
                 ("line_identity_id.line_user_id", "=", customer["user_id"])])
         self.expire_reply_tokens()
-        last_trigger = self.env["ir.cron.trigger"].sudo().search([], order="id desc", limit=1).id
+        last_trigger = self.env["ir.cron.trigger"].sudo().search([], order="id desc", limit=1).id or 0
         for conversation in conversations:
             for text in ("first", "second"):
                 conversation.with_user(self.operator).message_post(
