@@ -160,6 +160,35 @@ def received(state):
     return deliveries
 
 
+def delivery_order(state):
+    """Text -> its place in the order the emulator accepted messages (its first delivery)."""
+    order = {}
+    for entry in state.query("sent", channel_id=CHANNEL_ID):
+        if entry.get("delivered"):
+            for message in entry["messages"]:
+                order.setdefault(message.get("text"), len(order))
+    return order
+
+
+def out_of_order(connection, state, texts):
+    """Messages that reached LINE before a message posted earlier in the same conversation."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body, res_id, id FROM mail_message WHERE model = 'discuss.channel' AND body = ANY(%s)",
+                       [[f"<p>{text}</p>" for text in texts]])
+        rows = cursor.fetchall()
+    order = delivery_order(state)
+    per_conversation = {}
+    for body, conversation, message_id in rows:
+        text = body.removeprefix("<p>").removesuffix("</p>")
+        if text in order:
+            per_conversation.setdefault(conversation, []).append((message_id, order[text]))
+    overtaken = 0
+    for messages in per_conversation.values():
+        places = [place for _message_id, place in sorted(messages)]
+        overtaken += sum(1 for i, place in enumerate(places) if any(later < place for later in places[i + 1:]))
+    return overtaken
+
+
 def wait_delivered(state, texts, deadline, poll=0.1):
     """Poll the emulator until every text arrived (or the deadline passed): (deliveries, seen_all_at)."""
     wanted = set(texts)
@@ -223,10 +252,12 @@ def sending_phase(ctx, name, faults=()):
         "post_to_line_max_ms": _round(max(latencies) if latencies else None),
         "line_calls": dict(Counter(str(c.get("status")) for c in calls)),
         "ledger": ledger_states(ctx.db, posted),
+        "out_of_order": out_of_order(ctx.db, emulator.state, posted),
     }
     say(f"{name}: posts {posts['rate_per_s']}/s (p99 {posts['p99_ms']} ms); {result['delivered']}/{len(posted)} "
         f"at LINE, {result['messages_per_s']} messages/s, post->LINE p50 {result['post_to_line_p50_ms']} ms "
-        f"p99 {result['post_to_line_p99_ms']} ms; duplicates {result['duplicates']}, lost {result['lost']}; "
+        f"p99 {result['post_to_line_p99_ms']} ms; duplicates {result['duplicates']}, lost {result['lost']}, "
+        f"out of order {result['out_of_order']}; "
         f"LINE answered {result['line_calls']}")
     return result
 
@@ -329,6 +360,9 @@ def rows(results):
             (f"[{name}] Messages lost", phase.get("lost"), "", None, phase.get("lost") == 0),
             (f"[{name}] Messages delivered twice or more", phase.get("duplicates"), "", None,
              phase.get("duplicates") == 0),
+            (f"[{name}] Messages delivered before one posted earlier in their conversation",
+             phase.get("out_of_order"), "", None, None if phase.get("out_of_order") is None
+             else phase["out_of_order"] == 0),
         ]
     return table
 
@@ -368,7 +402,8 @@ def main(argv=None):
     (RESULTS / "outbound-latest.md").write_text(markdown(results))
     print("\n" + markdown(results))
     say(f"results: {path.relative_to(ROOT)} and bench/results/outbound-latest.md")
-    failed = any(phase.get("duplicates") or phase.get("lost") for phase in results["phases"].values())
+    failed = any(phase.get("duplicates") or phase.get("lost") or phase.get("out_of_order")
+                 for phase in results["phases"].values())
     return 1 if results.get("error") or failed else 0
 
 
