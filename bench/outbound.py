@@ -237,11 +237,15 @@ def sending_phase(ctx, name, faults=()):
     duplicates = {text: len(deliveries[text]) for text in arrived if len(deliveries[text]) > 1}
     calls = [c for c in emulator.state.query("calls", since=calls_before, channel_id=CHANNEL_ID)
              if c.get("endpoint") in ("push", "reply")]
+    ledger = ledger_states(ctx.db, posted)
+    # Not at LINE yet but queued (a retry due after the drain's end): late, not lost.
+    retrying = sum(v["messages"] for k, v in ledger.items() if k.startswith("queued/"))
     result = {
         "posts": posts,
         "posted": len(posted),
         "delivered": len(arrived),
-        "lost": len(posted) - len(arrived),
+        "retrying": retrying,
+        "lost": len(posted) - len(arrived) - retrying,
         "duplicates": sum(n - 1 for n in duplicates.values()),
         "duplicated_messages": len(duplicates),
         "drained": seen_all_at is not None,
@@ -251,12 +255,13 @@ def sending_phase(ctx, name, faults=()):
         "post_to_line_p99_ms": _round(load.percentile(latencies, 0.99)),
         "post_to_line_max_ms": _round(max(latencies) if latencies else None),
         "line_calls": dict(Counter(str(c.get("status")) for c in calls)),
-        "ledger": ledger_states(ctx.db, posted),
+        "ledger": ledger,
         "out_of_order": out_of_order(ctx.db, emulator.state, posted),
     }
     say(f"{name}: posts {posts['rate_per_s']}/s (p99 {posts['p99_ms']} ms); {result['delivered']}/{len(posted)} "
         f"at LINE, {result['messages_per_s']} messages/s, post->LINE p50 {result['post_to_line_p50_ms']} ms "
         f"p99 {result['post_to_line_p99_ms']} ms; duplicates {result['duplicates']}, lost {result['lost']}, "
+        f"still retrying {result['retrying']}, "
         f"out of order {result['out_of_order']}; "
         f"LINE answered {result['line_calls']}")
     return result
@@ -358,6 +363,8 @@ def rows(results):
             (f"[{name}] Post -> LINE p90", phase.get("post_to_line_p90_ms"), "ms", None, None),
             (f"[{name}] Post -> LINE p99", phase.get("post_to_line_p99_ms"), "ms", None, None),
             (f"[{name}] Messages lost", phase.get("lost"), "", None, phase.get("lost") == 0),
+            (f"[{name}] Messages still queued for a retry when the drain ended",
+             phase.get("retrying"), "", None, None),
             (f"[{name}] Messages delivered twice or more", phase.get("duplicates"), "", None,
              phase.get("duplicates") == 0),
             (f"[{name}] Messages delivered before one posted earlier in their conversation",

@@ -29,14 +29,27 @@ class TestJobsInParallel(TransactionCase):
                        "AND wait_event_type = 'Lock'")
             return cr.fetchone()[0]
 
-    def test_two_jobs_creating_one_new_customer_give_one_identity_and_every_message(self):
+    def _line_account(self, name):
+        """A LINE account on its own emulator and its channel in Odoo, committed (the jobs' cursors
+        must see it), removed after the test: (emulator client, LINE channel ID, provider, channel)."""
         emulator = EmulatorServer()
         emulator.start()
         self.addCleanup(emulator.stop)
         emu = EmulatorClient(emulator.base_url)
-        provider = f"provider-race-{uuid.uuid4().hex[:6]}"
+        provider = f"provider-{name.lower()}-{uuid.uuid4().hex[:6]}"
         emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
-        channel_id = emu_channel["channel_id"]
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            channel = env["line.channel"].create({
+                "name": name, "line_channel_id": emu_channel["channel_id"],
+                "channel_secret": emu_channel["channel_secret"], "provider_name": provider,
+                "api_url": emulator.base_url, "data_url": emulator.base_url,
+                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+        self.addCleanup(self._clean, channel.id, provider)
+        return emu, emu_channel["channel_id"], provider, channel.id
+
+    def test_two_jobs_creating_one_new_customer_give_one_identity_and_every_message(self):
+        emu, channel_id, provider, line_channel = self._line_account("Race")
         customer = emu.create_user(provider_id=provider, display_name="Racer")
         emu.follow(channel_id, customer["user_id"])
         group = {"type": "group", "groupId": "C" + uuid.uuid4().hex, "userId": customer["user_id"]}
@@ -44,13 +57,8 @@ class TestJobsInParallel(TransactionCase):
                   emu.build_event(channel_id, customer["user_id"], "text", text="in the group", source=group)]
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            channel = env["line.channel"].create({
-                "name": "Race", "line_channel_id": channel_id, "channel_secret": emu_channel["channel_secret"],
-                "provider_name": provider, "api_url": emulator.base_url, "data_url": emulator.base_url,
-                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
-            env["line.event"]._store(channel, events)
+            env["line.event"]._store(env["line.channel"].browse(line_channel), events)
             one_to_one = env["line.event"].search([("webhook_event_id", "=", events[0]["webhookEventId"])]).id
-        self.addCleanup(self._clean, channel.id, provider)
 
         first_created = threading.Event()
         results = {}
@@ -87,24 +95,18 @@ class TestJobsInParallel(TransactionCase):
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["line.event"]._cron_process_events()
-            stored = env["line.event"].search([("channel_id", "=", channel.id)])
+            stored = env["line.event"].search([("channel_id", "=", line_channel)])
             self.assertEqual(set(stored.mapped("state")), {"done"})
             identity = env["line.identity"].search([("provider_name", "=", provider)])
             self.assertEqual(len(identity), 1)
-            conversations = env["discuss.channel"].search([("line_channel_id", "=", channel.id)])
+            conversations = env["discuss.channel"].search([("line_channel_id", "=", line_channel)])
             self.assertEqual(len(conversations), 2, "the one-to-one chat and the group")
             bodies = conversations.message_ids.filtered(lambda m: m.message_type == "comment").mapped("body")
             self.assertEqual(sorted(str(b).replace("<p>", "").replace("</p>", "") for b in bodies),
                              ["in the group", "one to one"])
 
     def test_two_jobs_share_a_backlog_and_keep_each_customers_order(self):
-        emulator = EmulatorServer()
-        emulator.start()
-        self.addCleanup(emulator.stop)
-        emu = EmulatorClient(emulator.base_url)
-        provider = f"provider-share-{uuid.uuid4().hex[:6]}"
-        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
-        channel_id = emu_channel["channel_id"]
+        emu, channel_id, provider, line_channel = self._line_account("Share")
         anna, ben = (emu.create_user(provider_id=provider, display_name=name)["user_id"] for name in ("Anna", "Ben"))
 
         def text(user, body):
@@ -112,17 +114,13 @@ class TestJobsInParallel(TransactionCase):
 
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            channel = env["line.channel"].create({
-                "name": "Share", "line_channel_id": channel_id, "channel_secret": emu_channel["channel_secret"],
-                "provider_name": provider, "api_url": emulator.base_url, "data_url": emulator.base_url,
-                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+            channel = env["line.channel"].browse(line_channel)
             # Both are known customers already: their conversations exist.
             env["line.event"]._store(channel, [text(anna, "a0"), text(ben, "b0")])
             env["line.event"]._cron_process_events()
             events = [text(anna, "a1"), text(ben, "b1"), text(anna, "a2"), text(ben, "b2")]
             env["line.event"]._store(channel, events)
             a1 = env["line.event"].search([("webhook_event_id", "=", events[0]["webhookEventId"])]).id
-        self.addCleanup(self._clean, channel.id, provider)
 
         holding, release = threading.Event(), threading.Event()
         results = {}
@@ -144,7 +142,7 @@ class TestJobsInParallel(TransactionCase):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 last_trigger = env["ir.cron.trigger"].search([], order="id desc", limit=1).id or 0
                 env["line.event"]._cron_process_events()
-                stored = env["line.event"].search([("channel_id", "=", channel.id)])
+                stored = env["line.event"].search([("channel_id", "=", line_channel)])
                 results["second"] = {e.payload and e._data()["message"]["text"]: e.state for e in stored}
                 results["second_woke_again"] = bool(env["ir.cron.trigger"].search([("id", ">", last_trigger)]))
 
@@ -172,24 +170,13 @@ class TestJobsInParallel(TransactionCase):
     def test_a_job_meeting_an_event_another_job_has_just_processed_moves_on(self):
         """A job read the queue, then another job processed one of its events and committed: the
         first job neither fails on it (Odoo's snapshot is older than that change) nor takes it again."""
-        emulator = EmulatorServer()
-        emulator.start()
-        self.addCleanup(emulator.stop)
-        emu = EmulatorClient(emulator.base_url)
-        provider = f"provider-moves-{uuid.uuid4().hex[:6]}"
-        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        emu, channel_id, provider, line_channel = self._line_account("Moves")
         customer = emu.create_user(provider_id=provider, display_name="Chika")["user_id"]
-        event = emu.build_event(emu_channel["channel_id"], customer, "text", text="hello")
+        event = emu.build_event(channel_id, customer, "text", text="hello")
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            channel = env["line.channel"].create({
-                "name": "Moves", "line_channel_id": emu_channel["channel_id"],
-                "channel_secret": emu_channel["channel_secret"], "provider_name": provider,
-                "api_url": emulator.base_url, "data_url": emulator.base_url,
-                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
-            env["line.event"]._store(channel, [event])
+            env["line.event"]._store(env["line.channel"].browse(line_channel), [event])
             event_id = env["line.event"].search([("webhook_event_id", "=", event["webhookEventId"])]).id
-        self.addCleanup(self._clean, channel.id, provider)
 
         with self._cursor() as late_cr:
             late = api.Environment(late_cr, SUPERUSER_ID, {})["line.event"].browse(event_id)
