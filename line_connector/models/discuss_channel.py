@@ -296,7 +296,7 @@ class DiscussChannel(models.Model):
     def _line_add_guest(self, guest):
         """Make the customer's guest a member, so that their messages are theirs in Discuss."""
         self.ensure_one()
-        # Its members are read for the post anyway: reading them here costs no query.
+        # Its members are read for the post anyway: reading them here adds no query.
         if guest not in self.channel_member_ids.guest_id:
             self.add_members(guest_ids=guest.ids, post_joined_message=False)
 

@@ -114,7 +114,7 @@ class LineEvent(models.Model):
         """, values))
         new_ids = [event_id for (event_id,) in self.env.cr.fetchall()]
         stored = len(new_ids)
-        self._queue_wake(new_ids)
+        self.browse(new_ids)._queue_wake()
         if stored < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - stored)
         return stored
@@ -210,7 +210,7 @@ class LineEvent(models.Model):
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events)."""
         self.write({"state": "new", "attempts": 0, "next_attempt": False, "error": False})
-        self._queue_wake(self.ids)
+        self._queue_wake()
 
     # ------------------------------------------------------------------
     # Dispatch

@@ -78,7 +78,7 @@ class LineMessage(models.Model):
         if problem:
             records._fail(*problem, notify=False)
         else:
-            records._queue_wake(records.ids)
+            records._queue_wake()
         return records
 
     def _create_notifications(self):
@@ -362,7 +362,7 @@ class LineMessage(models.Model):
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})
             queued |= record
-        self._queue_wake(queued.ids)
+        queued._queue_wake()
 
 
 class _ReplyUnconfirmed(Exception):

@@ -1,5 +1,3 @@
-import zlib
-
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models, modules
@@ -28,16 +26,14 @@ class LineQueueMixin(models.AbstractModel):
 
     next_attempt = fields.Datetime(readonly=True, index=True)
 
-    @api.model
-    def _queue_wake(self, keys):
-        """Trigger a job for items just queued, one job per key (item IDs, or strings such as
-        event IDs), so that a burst wakes every job.
+    def _queue_wake(self):
+        """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job.
 
         Always a new trigger, even when one is already due: a run that is in progress deletes
         the triggers that were due when it ends, and could end before reaching these items.
         """
         crons = self._queue_crons
-        for index in {(key if isinstance(key, int) else zlib.crc32(key.encode())) % len(crons) for key in keys}:
+        for index in {item_id % len(crons) for item_id in self.ids}:
             self._queue_cron(crons[index])._trigger()
 
     @api.model

@@ -483,13 +483,18 @@ class TestOutbound(LineConversationCase):
 class TestDiscussUi(LineHttpCase):
     """In a real browser: the LINE section of Discuss, and an answer that reaches LINE."""
 
-    def test_operator_answers_from_the_line_section(self):
+    def customer_writes(self, name, text):
+        """A new friend of the account writes to it; the operator is responsible for the channel."""
         channel_id = self.emu_channel["channel_id"]
         self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
         self.line_channel.responsible_user_ids = self.operator
-        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Tour")
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name=name)
         self.emu.follow(channel_id, customer["user_id"])
-        self.emu.send_text(channel_id, customer["user_id"], "Is the shop open today?")
+        self.emu.send_text(channel_id, customer["user_id"], text)
+        return customer
+
+    def test_operator_answers_from_the_line_section(self):
+        customer = self.customer_writes("Hanako Tour", "Is the shop open today?")
         self.env["line.event"]._cron_process_events()
         self.start_tour("/odoo/discuss", "line_connector_discuss", login="line_operator")
         self.env["line.message"]._cron_send()
@@ -497,13 +502,8 @@ class TestDiscussUi(LineHttpCase):
         self.assertEqual(texts, ["Yes, until 8 pm!"])
 
     def test_a_line_failure_in_the_messaging_menu(self):
-        channel_id = self.emu_channel["channel_id"]
-        self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
-        self.line_channel.responsible_user_ids = self.operator
-        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Blocked")
-        self.emu.follow(channel_id, customer["user_id"])
-        self.emu.send_text(channel_id, customer["user_id"], "Hello")
-        self.emu.unfollow(channel_id, customer["user_id"])
+        customer = self.customer_writes("Hanako Blocked", "Hello")
+        self.emu.unfollow(self.emu_channel["channel_id"], customer["user_id"])
         self.env["line.event"]._cron_process_events()
         conversation = self.env["discuss.channel"].search([("line_identity_id.line_user_id", "=", customer["user_id"])])
         conversation.with_user(self.operator).message_post(
