@@ -49,7 +49,7 @@ CONFIG = json.loads(%r)
 env["ir.config_parameter"].set_param("web.base.url", CONFIG["base_url"])
 admin = env.ref("base.user_admin")
 line_channel = env["line.channel"].create({
-    "name": "Benchmark OA", "line_channel_id": CONFIG["channel_id"], "channel_secret": CONFIG["secret"],
+    "name": "Benchmark OA", "channel_number": CONFIG["channel_id"], "channel_secret": CONFIG["secret"],
     "api_url": CONFIG["emulator_url"], "data_url": CONFIG["emulator_url"], "provider_name": CONFIG["provider"],
     "responsible_user_ids": [(6, 0, admin.ids)],
 })

@@ -55,7 +55,7 @@ env["ir.config_parameter"].set_param("web.base.url", CONFIG["base_url"])
 admin = env.ref("base.user_admin")
 admin.password = CONFIG["password"]
 line_channel = env["line.channel"].create({
-    "name": "Benchmark OA", "line_channel_id": CONFIG["channel_id"], "channel_secret": CONFIG["secret"],
+    "name": "Benchmark OA", "channel_number": CONFIG["channel_id"], "channel_secret": CONFIG["secret"],
     "api_url": CONFIG["emulator_url"], "data_url": CONFIG["emulator_url"], "provider_name": CONFIG["provider"],
     "responsible_user_ids": [(6, 0, admin.ids)],
 })
@@ -63,7 +63,8 @@ conversations = env["discuss.channel"]
 for user_id, name in CONFIG["users"]:
     identity, _created = env["line.identity"]._get_or_create(CONFIG["provider"], user_id)
     identity.name = name
-    conversation, _created = env["discuss.channel"]._line_get_or_create(line_channel, identity)
+    conversation = env["discuss.channel"]._line_create(line_channel, identity)
+    line_channel._line_route(conversation)
     conversations |= conversation
 floors = env["discuss.channel"].create([
     {"name": "Floor %%d" %% i, "channel_type": "channel", "group_public_id": False}

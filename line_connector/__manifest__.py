@@ -1,6 +1,6 @@
 {
     "name": "LINE Connector",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Discuss",
     "summary": "Chat with your LINE Official Account's customers from Odoo Discuss",
     "author": "line_connector contributors",
@@ -25,6 +25,7 @@
         "views/res_partner_views.xml",
         "views/discuss_channel_views.xml",
         "wizard/line_link_wizard_views.xml",
+        "wizard/line_reassign_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

@@ -12,6 +12,11 @@ CONTENT_TIMEOUT = (3.05, 30)
 # Stateless channel access tokens live 15 minutes; re-issue this many seconds before expiry.
 TOKEN_REFRESH_MARGIN = 60
 
+# Work queues (line.queue.mixin): how many identical cron jobs share each queue (inbound events,
+# outgoing messages), run in parallel by Odoo's cron workers (max_cron_threads, 2 by default).
+# A customer's events and a conversation's messages keep their order whatever the number.
+QUEUE_JOBS = 2
+
 # Webhook: the route prefix and the length of the random per-channel token in its URL.
 WEBHOOK_ROUTE = "/line/webhook"
 WEBHOOK_TOKEN_BYTES = 24
@@ -25,9 +30,6 @@ MAX_CONTENT_BYTES = 200 * 1024 * 1024
 # Bot info `chatMode`: "chat" = Chat is on in LINE Official Account Manager, "bot" = off.
 CHAT_MODE_CHAT = "chat"
 CHAT_MODE_BOT = "bot"
-
-# LINE answers 429 both for rate limits and for a spent monthly quota; the text tells them apart.
-QUOTA_EXCEEDED_TEXT = "monthly limit"
 
 CHANNEL_SCOPES = [
     ("company", "One company"),
@@ -48,15 +50,11 @@ WEBHOOK_MAX_BYTES = 1024 * 1024
 EVENT_STATES = [
     ("new", "To process"),
     ("done", "Processed"),
-    ("ignored", "Not answered (standby)"),
     ("failed", "Failed"),
 ]
 EVENT_MAX_ATTEMPTS = 5
-# Identical processing cron jobs sharing the events, run in parallel by Odoo's cron workers
-# (max_cron_threads, 2 by default); a user's (or group's) events stay in order (line.queue.mixin).
-EVENT_CRONS = ["line_connector.ir_cron_process_events", "line_connector.ir_cron_process_events_1"]
 EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
-EVENT_RETRY_DELAYS = [5, 30, 120, 600]   # seconds before attempts 2, 3, 4, 5
+EVENT_RETRY_DELAYS = (5, 30, 120, 600)   # seconds before attempts 2, 3, 4, 5
 CONTENT_NOT_READY_DELAY = 3       # seconds between polls while LINE transcodes a video/audio
 CONTENT_READY_TIMEOUT = 600       # seconds after which a content still not ready counts as a failure
 IMAGE_SET_WAIT = 30               # seconds to wait for the rest of an image set before posting it
@@ -68,8 +66,6 @@ FRIEND_STATES = [
     ("blocked", "Blocked"),
 ]
 
-# Message types LINE delivers whose content sits at LINE until downloaded.
-CONTENT_MESSAGE_TYPES = ("image", "video", "audio", "file")
 DEFAULT_CONTENT_NAMES = {"image": "image.jpg", "video": "video.mp4", "audio": "audio.m4a", "file": "file"}
 
 STICKER_IMAGE_URL = "https://stickershop.line-scdn.net/stickershop/v1/sticker/{sticker_id}/android/sticker.png"
@@ -89,13 +85,8 @@ SEND_METHODS = [("reply", "Reply (free)"), ("push", "Push (counted)")]
 REPLY_TOKEN_TTL = 50
 RETRY_KEY_TTL_HOURS = 24
 SEND_MAX_ATTEMPTS = 6
-SEND_RETRY_DELAYS = [2, 10, 30, 120, 600]   # seconds before attempts 2..6
+SEND_RETRY_DELAYS = (2, 10, 30, 120, 600)   # seconds before attempts 2..6
 SEND_BATCH = 100
-# Identical sending cron jobs sharing the outgoing messages, like the events' jobs; a
-# conversation's messages go in order.
-SEND_CRONS = ["line_connector.ir_cron_send_messages", "line_connector.ir_cron_send_messages_1"]
-# Users who wrote in the last days can receive pushes even when they are not friends.
-PUSH_WINDOW_DAYS = 7
 LOADING_SECONDS = 20
 IMAGE_MIMETYPES = ("image/jpeg", "image/png")
 VIDEO_MIMETYPES = ("video/mp4",)

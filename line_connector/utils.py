@@ -1,67 +1,7 @@
 """Small pure helpers (no database access)."""
 
-import base64
 import difflib
-import hashlib
-import hmac
-import json
 import unicodedata
-
-
-def compute_signature(secret, body):
-    """LINE's webhook signature: Base64(HMAC-SHA256(key=channel secret, msg=raw body))."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def verify_signature(secret, body, signature):
-    """Compare in constant time, on the bytes as received."""
-    if not secret or not signature:
-        return False
-    return hmac.compare_digest(compute_signature(secret, body).encode(), signature.strip().encode())
-
-
-def parse_webhook_body(body):
-    """Parse a webhook body tolerantly: LINE adds event types and fields without notice.
-
-    :return: dict with ``destination`` and ``events`` (a list of dicts)
-    :raise ValueError: the body is not JSON, or not shaped like LINE's webhook body
-    """
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError("The body is not valid JSON") from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise ValueError("The body is not a LINE webhook: 'events' must be a list")
-    for index, event in enumerate(payload["events"]):
-        problem = _event_shape_problem(event)
-        if problem:
-            raise ValueError(f"events[{index}]: {problem}")
-    return payload
-
-
-def _event_shape_problem(event):
-    """What makes ``event`` unstorable, or None. Only the fields stored in their own columns are
-    checked; the rest is kept raw and read tolerantly when the event is processed."""
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not event["type"]:
-        return "every LINE event must be an object with a 'type'"
-    for key in ("webhookEventId", "mode", "replyToken"):
-        if event.get(key) is not None and not isinstance(event[key], str):
-            return f"'{key}' must be a string"
-    timestamp = event.get("timestamp")
-    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, (int, float))):
-        return "'timestamp' must be a number of milliseconds"
-    for key, fields in (("source", ("type", "userId", "groupId", "roomId")), ("message", ("id", "type")),
-                        ("unsend", ("messageId",)), ("deliveryContext", ())):
-        value = event.get(key)
-        if value is None or (key == "message" and not isinstance(value, dict)):
-            continue  # a message that is no object is stored, and fails visibly when processed
-        if not isinstance(value, dict):
-            return f"'{key}' must be an object"
-        for field in fields:
-            if value.get(field) is not None and not isinstance(value[field], str):
-                return f"'{key}.{field}' must be a string"
-    return None
 
 
 def utf16_len(text):

@@ -5,7 +5,7 @@ from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.line_connector import const
+from .. import const
 
 _logger = logging.getLogger(__name__)
 
@@ -23,11 +23,10 @@ class LineWebhookController(http.Controller):
         if not channel:
             raise NotFound()
         body = request.httprequest.get_data()
-        if not channel._verify_signature(body, request.httprequest.headers.get(const.SIGNATURE_HEADER)):
-            raise Unauthorized("Invalid LINE signature")
         try:
-            payload = channel._parse_webhook_body(body)
+            stored = channel._receive_webhook(body, request.httprequest.headers.get(const.SIGNATURE_HEADER))
         except ValueError as error:
             raise BadRequest(str(error)) from error
-        channel._receive_webhook(payload)
+        if stored is None:
+            raise Unauthorized("Invalid LINE signature")
         return request.make_response("OK", headers=[("Content-Type", "text/plain")])

@@ -3,7 +3,10 @@ from . import discuss_channel
 from . import discuss_channel_member
 from . import line_channel
 from . import line_channel_assignment
+from . import line_channel_check
 from . import line_event
+from . import line_inbound
+from . import line_inbound_media
 from . import line_identity
 from . import line_message
 from . import line_sticker

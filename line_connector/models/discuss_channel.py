@@ -1,13 +1,14 @@
 from datetime import timedelta
 
+from markupsafe import Markup
 from psycopg2 import IntegrityError
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from odoo.addons.line_connector.const import CTX_INBOUND
-from odoo.addons.line_connector.models.line_identity import LineIdentityRace
+from ..const import CTX_INBOUND
+from ..exceptions import LineCreateRace
 
 
 class DiscussChannel(models.Model):
@@ -20,12 +21,14 @@ class DiscussChannel(models.Model):
     line_channel_id = fields.Many2one("line.channel", "LINE Channel", index="btree_not_null", ondelete="cascade")
     line_identity_id = fields.Many2one("line.identity", "LINE Customer", index="btree_not_null", ondelete="cascade")
     line_chat_id = fields.Char(
-        "LINE Group ID", index="btree_not_null",
+        "LINE Group or Room ID", index="btree_not_null", readonly=True,
         help="The LINE group or room this conversation mirrors; empty for a one-to-one chat.")
     line_company_id = fields.Many2one(
         "res.company", "Company", index="btree_not_null",
         help="The company this LINE conversation belongs to (for a shared channel: the channel's default).")
-    line_assignee_id = fields.Many2one("res.users", "Assigned To", index="btree_not_null", tracking=False)
+    line_assignee_id = fields.Many2one(
+        "res.users", "Assigned To", index="btree_not_null", readonly=True,
+        help="Who answers the customer. Changed by the Reassign action, which tells them.")
     line_team_id = fields.Many2one("crm.team", "Team")
     line_unreplied = fields.Boolean(
         "Unreplied", index=True, help="The last message is the customer's.")
@@ -53,104 +56,56 @@ class DiscussChannel(models.Model):
         """)
 
     @api.model
-    def _line_get_or_create(self, line_channel, identity=None, chat_id=None, name=None):
-        """The conversation of ``identity`` (or of the LINE group/room ``chat_id``) on ``line_channel``."""
+    def _line_find(self, line_channel, line_user_id=None, chat_id=None):
+        """The conversation of a LINE user (under the channel's provider) or of a LINE group or room."""
         # Once per event: a plain query on the unique keys (the ORM's domain costs more than the query).
         self.flush_model(["active", "channel_type", "line_channel_id", "line_chat_id", "line_identity_id"])
-        self.env.cr.execute(SQL(
-            "SELECT id FROM discuss_channel WHERE channel_type = 'line' AND active AND line_channel_id = %s AND %s "
-            "LIMIT 1", line_channel.id,
-            SQL("line_chat_id = %s", chat_id) if chat_id else SQL(
-                "line_identity_id = %s AND line_chat_id IS NULL", identity.id)))
+        self.env["line.identity"].flush_model(["provider_name", "line_user_id"])
+        if chat_id:
+            where = SQL("c.line_chat_id = %s", chat_id)
+        else:
+            where = SQL("c.line_chat_id IS NULL AND c.line_identity_id = (SELECT id FROM line_identity WHERE "
+                        "provider_name = %s AND line_user_id = %s)", line_channel.provider_name, line_user_id)
+        self.env.cr.execute(SQL("SELECT c.id FROM discuss_channel c WHERE c.channel_type = 'line' AND c.active "
+                                "AND c.line_channel_id = %s AND %s LIMIT 1", line_channel.id, where))
         row = self.env.cr.fetchone()
-        if row:
-            return self.browse(row[0]), False
+        return self.browse(row[0] if row else ())
+
+    @api.model
+    def _line_create(self, line_channel, identity=None, chat_id=None, name=None):
+        """A new conversation with ``identity`` (or the LINE group or room ``chat_id``) on ``line_channel``.
+
+        :raise LineCreateRace: another transaction created it first
+        """
+        one_to_one = bool(identity) and not chat_id
         vals = {
             "channel_type": "line",
             "name": name or identity.name,
             "line_channel_id": line_channel.id,
-            "line_identity_id": identity.id if identity and not chat_id else False,
+            "line_identity_id": identity.id if one_to_one else False,
             "line_chat_id": chat_id or False,
-            "description": _("LINE · %s", line_channel.name),
-            "image_128": identity.image_128 if identity and not chat_id else False,
+            "description": self.env._("LINE · %s", line_channel.name),
+            "image_128": identity.image_128 if one_to_one else False,
         }
         try:
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
-                conversation = self.create(vals)
+                return self.create(vals)
         except IntegrityError as error:
-            raise LineIdentityRace(chat_id or identity.line_user_id) from error
-        users = line_channel.responsible_user_ids
-        if line_channel.scope == "shared" and not line_channel.default_company_id:
-            # No company for new customers: only LINE managers see them (the channel form warns).
-            users = users.filtered(lambda user: user.has_group("line_connector.group_line_manager"))
-        conversation.add_members(partner_ids=users.partner_id.ids, post_joined_message=False)
-        conversation._line_route_new()
-        return conversation, True
+            raise LineCreateRace(chat_id or identity.line_user_id) from error
 
-    def _line_route_new(self, again=False):
-        """A new conversation reaches a person: its company, team and assignee, by the channel's rule.
+    def _line_write(self, vals):
+        """Write the fields that tie the conversation to LINE (routing, assignment, standby), which
+        only the integration's own actions change, after their own checks."""
+        # sudo: discuss.channel - the integration's fields, written by its actions
+        self.sudo().write(vals)
 
-        ``again``: the customer writes into a one-to-one conversation nobody was assigned (everyone
-        was at their limit, or away): the rule gets another chance, and the assignee a note.
-        """
-        self.ensure_one()
-        line_channel, identity = self.line_channel_id, self.line_identity_id
-        shared = line_channel.scope == "shared"
-        if again:
-            if self.line_assignee_id or not identity or self.line_chat_id or (shared and not self.line_company_id):
-                return
-        else:
-            vals = {
-                "line_company_id": (line_channel.default_company_id if shared else line_channel.company_id).id,
-                "line_team_id": line_channel.default_team_id.id if shared else False,
-            }
-            self.write(vals)
-            if shared and not line_channel.default_company_id:
-                return  # nobody but LINE managers: the channel form warns about it
-            if self.line_team_id:
-                self.add_members(partner_ids=self.line_team_id.member_ids.partner_id.ids, post_joined_message=False)
-        if identity and not self.line_chat_id:
-            salesperson = identity.partner_id.user_id
-            if salesperson and not salesperson.share and line_channel._is_available(salesperson):
-                assignee = salesperson
-            else:
-                assignee = line_channel._pick_assignee(identity)
-            if assignee:
-                self._line_assign(assignee, note=again)
+    def _line_set_standby(self, standby):
+        self._line_write({"line_standby": standby})  # LINE says who may answer the customer now
+        self._line_send_store()
 
-    def _line_assign(self, user, note=True):
-        """Make ``user`` the one who answers: member, notified, and (if the channel wants) an activity."""
-        self.ensure_one()
-        previous = self.line_assignee_id
-        # sudo: discuss.channel - assigning is allowed to whoever may see the conversation
-        self.sudo().with_context(line_assigning=True).line_assignee_id = user
-        self.add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
-        if note:
-            self._line_notify(_("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
-                              if previous else _("Assigned to %s.", user.name))
-        identity = self.line_identity_id
-        if previous and previous != user and identity:
-            # sudo: mail.activity - the previous assignee's "Reply on LINE" follows the conversation
-            reminders = self.env["mail.activity"].sudo().search([
-                ("res_model", "=", "line.identity"), ("res_id", "=", identity.id), ("user_id", "=", previous.id),
-                ("activity_type_id", "=", self.env.ref("line_connector.mail_activity_type_reply_line").id)])
-            if reminders:
-                reminders.user_id = user
-                return
-        if self.line_channel_id.assign_activity and identity:
-            identity.sudo().activity_schedule(
-                "line_connector.mail_activity_type_reply_line", user_id=user.id,
-                note=_("%(name)s wrote on LINE (%(channel)s).", name=identity.name, channel=self.line_channel_id.name))
-
-    def write(self, vals):
-        if "line_assignee_id" in vals and not self.env.context.get("line_assigning"):
-            self._line_check_can_assign()
-            user = self.env["res.users"].browse(vals.pop("line_assignee_id"))
-            for conversation in self.filtered(lambda c: c.channel_type == "line" and c.line_assignee_id != user):
-                conversation._line_assign(user)
-            if not vals:
-                return True
-        return super().write(vals)
+    def _line_send_store(self):
+        """Tell the web clients what changed in the conversation's LINE state (composer, header)."""
+        self._bus_send_store(self, self._line_store_values())
 
     def _to_store(self, store, /):
         super()._to_store(store)
@@ -177,16 +132,16 @@ class DiscussChannel(models.Model):
         identity, channel = conversation.line_identity_id, conversation.line_channel_id
         if identity and not self.line_chat_id:
             if identity.friend_state == "blocked":
-                return "line_blocked", _(
+                return "line_blocked", self.env._(
                     "%s blocked the account on LINE: LINE delivers nothing to them until they unblock it.",
                     identity.name)
             if identity.provider_name != channel.provider_name:
-                return "line_provider", _(
+                return "line_provider", self.env._(
                     "%(name)s is a customer of LINE provider %(old)s; this channel now belongs to %(new)s, "
                     "where LINE knows them under another ID. They must add the account again.",
                     name=identity.name, old=identity.provider_name, new=channel.provider_name)
         if self.line_standby:
-            return "line_standby", _(
+            return "line_standby", self.env._(
                 "LINE sends this conversation in standby mode: another module of the Official Account answers "
                 "the customer now, and LINE does not let Odoo answer until it makes this channel active again.")
         window_refusal = conversation._line_reply_window_refusal()
@@ -210,10 +165,10 @@ class DiscussChannel(models.Model):
         """
         self.ensure_one()
         if not self.line_identity_id:
-            raise UserError(_("A group conversation has no single customer to come back to."))
+            raise UserError(self.env._("A group conversation has no single customer to come back to."))
         return {
             "type": "ir.actions.act_window",
-            "name": _("Reply later"),
+            "name": self.env._("Reply later"),
             "res_model": "mail.activity.schedule",
             "views": [(False, "form")],
             "target": "new",
@@ -227,30 +182,30 @@ class DiscussChannel(models.Model):
             },
         }
 
-    def _line_complete_reply_activities(self):
-        """The customer was answered: their "Reply on LINE" activities are done."""
-        if not self.line_identity_id:
-            return
-        # sudo: mail.activity - whoever answers the customer fulfils the reminder, whoever it was for
-        activities = self.env["mail.activity"].sudo().search([
-            ("res_model", "=", "line.identity"), ("res_id", "=", self.line_identity_id.id),
-            ("activity_type_id", "=", self.env.ref("line_connector.mail_activity_type_reply_line").id),
-        ])
-        if activities:
-            activities.action_feedback(feedback=_("Answered on LINE by %s.", self.env.user.name))
-
     def _line_check_can_assign(self):
         """LINE operators hand over the conversations they can see; nobody else does."""
         if not self.env.su and not self.env.user.has_group("line_connector.group_line_operator"):
-            raise AccessError(_("Only LINE operators can assign LINE conversations."))
+            raise AccessError(self.env._("Only LINE operators can assign LINE conversations."))
         self.check_access("read")
 
     def action_line_reassign(self, user_id):
-        """Hand the conversation to someone else (from the conversation or Discuss)."""
+        """Hand the conversations to someone else (the Reassign wizard, Discuss): they are told."""
         self._line_check_can_assign()
-        for conversation in self:
-            conversation._line_assign(self.env["res.users"].browse(user_id))
+        user = self.env["res.users"].browse(user_id)
+        for conversation in self.filtered(lambda c: c.channel_type == "line" and c.line_assignee_id != user):
+            conversation.line_channel_id._line_assign(conversation, user)
         return True
+
+    def action_line_open_reassign(self):
+        self._line_check_can_assign()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reassign"),
+            "res_model": "line.reassign.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_conversation_ids": self.ids},
+        }
 
     @api.depends("line_identity_id.partner_id")
     def _compute_line_is_linked(self):
@@ -268,14 +223,20 @@ class DiscussChannel(models.Model):
         showing errors, so a refusal raised here would only read "Failed to post the message".
         The window counts from the customer's last message here, not from a follow or a tap.
         """
-        window = self.line_channel_id.reply_window_days
-        if window and self.line_identity_id and not self.line_chat_id:
-            limit = fields.Datetime.now() - timedelta(days=window)
-            if not self.line_last_customer_date or self.line_last_customer_date < limit:
-                return _(
-                    "%(name)s last wrote more than %(days)s days ago: this channel only answers customers "
-                    "within %(days)s days of their last message.", name=self.line_identity_id.name, days=window)
+        if self._line_reply_window_closed():
+            return self.env._(
+                "%(name)s last wrote more than %(days)s days ago: this channel only answers customers "
+                "within %(days)s days of their last message.", name=self.sudo().line_identity_id.name,
+                days=self.line_channel_id.sudo().reply_window_days)
         return None
+
+    def _line_reply_window_closed(self):
+        # sudo: line.channel - the channel's reply window, for whoever sees the conversation
+        window = self.line_channel_id.sudo().reply_window_days
+        if not window or not self.line_identity_id or self.line_chat_id:
+            return False
+        limit = fields.Datetime.now() - timedelta(days=window)
+        return not self.line_last_customer_date or self.line_last_customer_date < limit
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
@@ -283,7 +244,7 @@ class DiscussChannel(models.Model):
                 and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
                     lambda user: not user.share)):
             self.env["line.message"]._enqueue(self, message)
-            self._line_complete_reply_activities()
+            self.line_channel_id._line_complete_reply_activities(self)
             if self.line_unreplied:
                 # sudo: discuss.channel - an operator answered
                 self.sudo().line_unreplied = False
@@ -306,7 +267,7 @@ class DiscussChannel(models.Model):
         Posts from LINE carry the inbound flag, so that they are never sent back to LINE.
         """
         self.ensure_one()
-        window_was_closed = bool(self.sudo()._line_reply_window_refusal())
+        window_was_closed = self._line_reply_window_closed()
         now = fields.Datetime.now()
         vals = {}
         if not self.line_last_customer_date or now - self.line_last_customer_date > timedelta(minutes=1):
@@ -317,28 +278,26 @@ class DiscussChannel(models.Model):
             # sudo: discuss.channel - tracking who spoke last is the integration's
             self.sudo().write(vals)
         if window_was_closed:  # the composer's notice goes
-            self._bus_send_store(self, self._line_store_values())
-        self._line_route_new(again=True)
-        author = identity._author_values()
+            self._line_send_store()
         conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)
-        if "guest" in author:
-            guest = author["guest"]
+        if not identity.partner_id:
+            guest = identity.guest_id or identity._get_guest()
             self._line_add_guest(guest)
             # Discuss lets a guest post in a channel they belong to, as the public user (as in
-            # livechat): the message is then the guest's, with Odoo's own notifications.
-            public = self.env.ref("base.public_user")
-            if kwargs.get("attachment_ids"):
-                # Discuss lets a guest post only the files they uploaded themselves (pending
-                # attachments created by the public user): the customer's files are theirs.
-                self.env.cr.execute(SQL(
-                    "UPDATE ir_attachment SET create_uid = %s, res_model = 'mail.compose.message', res_id = 0 "
-                    "WHERE id IN %s", public.id, tuple(kwargs["attachment_ids"])))
-                self.env["ir.attachment"].invalidate_model(["create_uid", "res_model", "res_id"])
-            conversation = conversation.with_user(public).with_context(guest=guest.sudo(False))
+            # livechat): the message is then the guest's, with Odoo's own notifications. Their
+            # files were uploaded as theirs (line.inbound's downloads).
+            conversation = conversation.with_user(self.env.ref("base.public_user")).with_context(
+                guest=guest.sudo(False))
             return conversation.message_post(message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
         # sudo: discuss.channel - the cron posting for a customer has no access of its own
         return conversation.sudo().message_post(
-            author_id=author["author_id"], message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
+            author_id=identity.partner_id.id, message_type="comment", subtype_xmlid="mail.mt_comment", **kwargs)
+
+    def _line_apply_post(self, post):
+        """Post what a ``line.inbound`` handler returned: the customer's message, or a note."""
+        if post.author:
+            return self._line_post(post.author, body=post.body, attachment_ids=post.attachment_ids, **post.values)
+        return self._line_notify(post.body, post.attachment_ids)
 
     def _line_notify(self, body, attachment_ids=()):
         """A line in the conversation about what happened at LINE (follow, block, ...), or what a
@@ -360,3 +319,23 @@ class DiscussChannel(models.Model):
         ledger.action_resend()
         ledger.mail_message_id._notify_message_notification_update()
         return bool(ledger)
+
+    def execute_command_line_template(self, body="", **kwargs):
+        """``/template <shortcut>``: render a LINE template for this customer and send it."""
+        self.ensure_one()
+        parts = (body or "").split(maxsplit=1)
+        code = parts[1].strip() if len(parts) > 1 else ""
+        templates = self.env["line.template"].search([
+            "|", ("line_channel_ids", "=", False), ("line_channel_ids", "in", self.line_channel_id.ids)])
+        template = templates.filtered(lambda t: t.code == code)[:1]
+        if not template:
+            listing = Markup("<br/>").join(Markup("<b>/template %s</b>: %s") % (t.code, t.name) for t in templates)
+            self.env.user._bus_send_transient_message(self, Markup("%s<br/>%s") % (
+                self.env._("Unknown LINE template %r. Available:", code or "") if code else
+                self.env._("LINE templates:"),
+                listing or self.env._("none yet (Discuss > Configuration > LINE Templates)")))
+            return
+        text = template._render_for(self)
+        if not text.strip():
+            raise UserError(self.env._("LINE template %s renders empty text for this conversation.", template.name))
+        self.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from odoo.addons.line_connector import const
-from odoo.addons.line_connector.tools import line_api
+from .. import const
+from ..tools import line_api
 
 _logger = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ class DiscussChannelMember(models.Model):
         super()._notify_typing(is_typing)
         if is_typing:
             for member in self._line_operator_members():
-                if member.channel_id._line_can_show_loading() and member._line_take_loading_turn():
-                    member.channel_id._line_show_loading()
+                if member._line_can_show_loading() and member._line_take_loading_turn():
+                    member._line_show_loading()
 
     def _line_take_loading_turn(self):
         """Whether this operator's typing starts LINE's loading indicator now: once per throttle
@@ -45,46 +45,44 @@ class DiscussChannelMember(models.Model):
     def _mark_as_read(self, last_message_id, sync=False):
         result = super()._mark_as_read(last_message_id, sync=sync)
         for member in self._line_operator_members():
-            member.channel_id._line_mark_as_read(last_message_id)
+            member._line_mark_as_read(last_message_id)
         return result
 
     def _line_operator_members(self):
         return self.filtered(lambda m: m.channel_id.channel_type == "line" and m.partner_id.user_ids
                              and not m.partner_id.user_ids[0].share)
 
-
-class DiscussChannel(models.Model):
-    _inherit = "discuss.channel"
-
     def _line_can_show_loading(self):
         # LINE shows it in one-to-one chats only, and a customer who blocked the account sees nothing.
         self.ensure_one()
-        return not self.line_chat_id and self.line_identity_id.friend_state != "blocked"
+        conversation = self.channel_id
+        return not conversation.line_chat_id and conversation.line_identity_id.friend_state != "blocked"
 
     def _line_show_loading(self):
         """Show LINE's "typing" animation to the customer while an operator types (the caller
         checks it can be shown and throttles it: LINE shows it for LOADING_SECONDS, and limits this
         endpoint)."""
         self.ensure_one()
-        client = self.line_channel_id._line_client()
-        user_id = self.line_identity_id.line_user_id
+        client = self.channel_id.line_channel_id._line_client()
+        user_id = self.channel_id.line_identity_id.line_user_id
         self.env.cr.postcommit.add(lambda: _quietly(client.show_loading, user_id, const.LOADING_SECONDS))
 
     def _line_mark_as_read(self, last_message_id):
         """Tell LINE the customer's messages were read, when Chat is on (LINE shows "Read")."""
         self.ensure_one()
-        if self.line_channel_id.chat_mode != const.CHAT_MODE_CHAT:
+        conversation = self.channel_id
+        if conversation.line_channel_id.chat_mode != const.CHAT_MODE_CHAT:
             return
         # sudo: mail.message - the read tokens are kept out of users' sight
         message = self.env["mail.message"].sudo().search([
-            ("model", "=", "discuss.channel"), ("res_id", "=", self.id), ("id", "<=", last_message_id),
-            ("id", ">", self.line_read_message_id.id or 0), ("line_mark_as_read_token", "!=", False),
+            ("model", "=", "discuss.channel"), ("res_id", "=", conversation.id), ("id", "<=", last_message_id),
+            ("id", ">", conversation.line_read_message_id.id or 0), ("line_mark_as_read_token", "!=", False),
         ], order="id desc", limit=1)
         if not message:
             return
         # sudo: discuss.channel - remember what LINE was told, whoever read it
-        self.sudo().line_read_message_id = message
-        client = self.line_channel_id._line_client()
+        conversation.sudo().line_read_message_id = message
+        client = conversation.line_channel_id._line_client()
         token = message.line_mark_as_read_token
         self.env.cr.postcommit.add(lambda: _quietly(client.mark_as_read, token))
 

@@ -1,10 +1,13 @@
 import contextlib
+import hashlib
 import io
+import os
 import struct
+import uuid
 
-from odoo import models
+from odoo import api, models
 
-from odoo.addons.line_connector import const
+from .. import const
 
 _MP3_BITRATES_KBPS = {  # (MPEG-1?, bitrate index) -> kbit/s, Layer III only
     True: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
@@ -15,6 +18,34 @@ _MP3_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (110
 
 class IrAttachment(models.Model):
     _inherit = "ir.attachment"
+
+    @api.model
+    def _line_create_streamed(self, fill, name_for, vals):
+        """An attachment whose content ``fill(file)`` streams in (a download from LINE), written to
+        the filestore as it arrives, never held whole in memory.
+
+        :param fill: writes the content to the file it is given; returns its metadata (dict with
+            ``content_type``), or None when there is no content yet (nothing is created)
+        :param name_for: the attachment's name for the content's mimetype
+        :return: the attachment, or None
+        """
+        stream = _StreamFile(self)
+        try:
+            meta = fill(stream)
+            stream.file.close()
+            if meta is None:
+                return None
+            mimetype = (meta.get("content_type") or "application/octet-stream").split(";")[0].strip()
+            # Odoo resizes big images, which needs the whole picture in memory: the original is kept.
+            return self.with_context(image_no_postprocess=True).create(dict(
+                vals, name=name_for(mimetype), mimetype=mimetype, raw=stream.content(mimetype)))
+        finally:
+            stream.discard()  # whatever did not become an attachment's file
+
+    def _get_datas_related_values(self, data, mimetype):
+        if isinstance(data, _StreamedContent):
+            return data.stored_values()
+        return super()._get_datas_related_values(data, mimetype)
 
     def _line_media_type(self):
         """"image", "video" or "audio" when LINE takes this file as such a message, else False.
@@ -132,3 +163,68 @@ def _mp3_duration(file):
     elif frame[36:40] == b"VBRI" and len(frame) >= 54:
         frames = struct.unpack(">I", frame[50:54])[0]
     return frames * samples * 1000 // sample_rate if frames else None
+
+
+class _StreamedContent(bytes):
+    """What ``create`` gets as ``raw`` for a streamed file: its first bytes (for Odoo's own checks
+    of the type), with the file itself already in the filestore."""
+
+    def __new__(cls, head, values):
+        content = super().__new__(cls, head)
+        content.values = values
+        return content
+
+    def __bool__(self):
+        return True  # an empty file is content too
+
+    def stored_values(self):
+        return dict(self.values)
+
+
+class _StreamFile:
+    """A file in the filestore that computes its checksum as it is written, then becomes an
+    attachment's stored file under Odoo's own name for it (the SHA-1 of its content). With the
+    database as storage, the content is read back (that storage holds it in a column anyway)."""
+
+    HEAD = 1024
+
+    def __init__(self, attachments):
+        self.attachments = attachments
+        self.sha1 = hashlib.sha1()
+        self.size = 0
+        self.head = b""
+        self.path = attachments._full_path(f"line_stream/{uuid.uuid4().hex}")
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.file = open(self.path, "wb")  # closed by _line_create_streamed, whatever happens
+
+    # A file's write, not a model's.
+    def write(self, chunk):  # pylint: disable=method-required-super
+        self.sha1.update(chunk)
+        if len(self.head) < self.HEAD:
+            self.head += chunk[:self.HEAD - len(self.head)]
+        self.size += len(chunk)
+        return self.file.write(chunk)
+
+    def discard(self):
+        self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    def content(self, mimetype):
+        """The ``raw`` value for ``create``: the file moved to its place in the filestore."""
+        Attachment = self.attachments
+        checksum = self.sha1.hexdigest()
+        values = {"file_size": self.size, "checksum": checksum, "index_content": mimetype.split("/")[0],
+                  "store_fname": False, "db_datas": False}
+        if Attachment._storage() == "db":
+            with open(self.path, "rb") as file:
+                values["db_datas"] = file.read()
+        else:
+            fname = f"{checksum[:2]}/{checksum}"
+            full_path = Attachment._full_path(fname)
+            if not os.path.exists(full_path):  # else the same content is stored already
+                os.makedirs(os.path.dirname(full_path), exist_ok=True)
+                os.replace(self.path, full_path)
+                Attachment._mark_for_gc(fname)  # collected if the transaction rolls back
+            values["store_fname"] = fname
+        return _StreamedContent(self.head, values)

@@ -1,15 +1,20 @@
+import base64
+import hashlib
+import hmac
 import logging
 import secrets
 import time
+from datetime import datetime
 
-from markupsafe import Markup, escape
+import pytz
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import str2bool
 
-from odoo.addons.line_connector import const, utils
-from odoo.addons.line_connector.tools import line_api
+from .. import const
+from ..tools import line_api
+from .line_channel_check import Blocking, ChannelCheck
+from .line_event import parse_webhook_body
 
 _logger = logging.getLogger(__name__)
 
@@ -41,9 +46,9 @@ class LineChannel(models.Model):
         help="The company this channel belongs to; empty for a channel shared by all companies.")
 
     # Credentials (LINE Developers Console > channel > Basic settings / Messaging API).
-    line_channel_id = fields.Char(
+    channel_number = fields.Char(
         "Channel ID", required=True, groups=MANAGER,
-        help="LINE Developers Console > your channel > Basic settings > Channel ID.")
+        help="LINE Developers Console > your channel > Basic settings > Channel ID (a number LINE gives).")
     channel_secret = fields.Char(
         groups=MANAGER, copy=False,
         help="LINE Developers Console > your channel > Basic settings > Channel secret.")
@@ -119,8 +124,9 @@ class LineChannel(models.Model):
     def _check_responsible_users(self):
         for channel in self:
             if not channel.responsible_user_ids:
-                raise ValidationError(_("LINE channel %s needs at least one responsible user: someone must "
-                                        "see new conversations.", channel.name))
+                raise ValidationError(self.env._(
+                    "LINE channel %s needs at least one responsible user: someone must "
+                    "see new conversations.", channel.name))
 
     def _compute_failed_event_count(self):
         counts = dict(self.env["line.event"]._read_group(
@@ -132,8 +138,8 @@ class LineChannel(models.Model):
     def _check_scope_company(self):
         for channel in self:
             if channel.scope == "company" and not channel.company_id:
-                raise ValidationError(_("Choose the company of LINE channel %s, or share it with all companies.",
-                                        channel.name))
+                raise ValidationError(self.env._(
+                    "Choose the company of LINE channel %s, or share it with all companies.", channel.name))
 
     @api.onchange("scope")
     def _onchange_scope(self):
@@ -172,10 +178,25 @@ class LineChannel(models.Model):
         # The webhook's hot path: one query, with what the signature check reads.
         return self.search_fetch([("webhook_token", "=", token)], ["channel_secret"], limit=1)
 
-    def _verify_signature(self, body, signature):
+    def _receive_webhook(self, body, signature):
+        """Verify a webhook body and store its events. ``events: []`` is LINE's verification call.
+
+        :return: the number of new events, or None when the signature is wrong
+        :raise ValueError: the body is not LINE's
+        """
         self.ensure_one()
-        if utils.verify_signature(self.channel_secret, body, signature):
-            return True
+        if not self._verify_signature(body, signature):
+            return None
+        return self.env["line.event"]._store(self, parse_webhook_body(body)["events"])
+
+    def _verify_signature(self, body, signature):
+        """LINE's signature: Base64(HMAC-SHA256(key=channel secret, msg=raw body)), compared in
+        constant time on the bytes as received."""
+        secret = self.channel_secret
+        if secret and signature:
+            digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+            if hmac.compare_digest(digest, signature.strip().encode()):
+                return True
         # A wrong signature may come in bursts (a misconfigured secret, a probe): warn once a minute.
         now = time.monotonic()
         if now - _signature_warnings.get(self.id, -3600) > 60:
@@ -183,15 +204,6 @@ class LineChannel(models.Model):
             _logger.warning("LINE channel %s: rejected a webhook with a missing or wrong signature "
                             "(is the Channel secret in Odoo the current one?)", self.id)
         return False
-
-    @api.model
-    def _parse_webhook_body(self, body):
-        return utils.parse_webhook_body(body)
-
-    def _receive_webhook(self, payload):
-        """Store a verified webhook body's events. ``events: []`` is LINE's verification call."""
-        self.ensure_one()
-        return self.env["line.event"]._store(self, payload["events"])
 
     def action_view_failed_events(self):
         self.ensure_one()
@@ -210,14 +222,10 @@ class LineChannel(models.Model):
         # sudo: line.channel - credentials are readable by LINE managers only, yet operators send.
         channel = self.sudo()
         return line_api.LineClient(
-            channel.line_channel_id, channel.channel_secret, access_token=channel.access_token or None,
+            channel.channel_number, channel.channel_secret, access_token=channel.access_token or None,
             api_url=channel.api_url, data_url=channel.data_url,
             timeout=const.API_TIMEOUT, content_timeout=const.CONTENT_TIMEOUT,
             token_margin=const.TOKEN_REFRESH_MARGIN)
-
-    # ------------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------------
 
     def action_check_connection(self):
         for channel in self:
@@ -236,11 +244,12 @@ class LineChannel(models.Model):
             client.set_webhook_endpoint(self.webhook_url)
             result = client.test_webhook_endpoint()
         except line_api.LineError as error:
-            raise UserError(_("LINE refused to register the webhook: %s", error)) from error
+            raise UserError(self.env._("LINE refused to register the webhook: %s", error)) from error
         if result.get("success"):
             self._check_connection()
-            return self._webhook_notification("success", _("LINE sent a test event to Odoo and Odoo answered."))
-        problem = _Blocking(_(
+            return self._webhook_notification(
+                "success", self.env._("LINE sent a test event to Odoo and Odoo answered."))
+        problem = Blocking(self.env._(
             "The webhook URL is registered at LINE, but LINE could not deliver a test event to it "
             "(%(reason)s, HTTP %(status)s). LINE needs to reach %(url)s from the internet over HTTPS.",
             reason=result.get("reason") or "-", status=result.get("statusCode") or "-", url=self.webhook_url))
@@ -260,136 +269,35 @@ class LineChannel(models.Model):
             },
         }
 
+    def _check_connection(self, extra_problems=()):
+        """Ask LINE about this channel and write what is right and wrong: the check's state."""
+        return ChannelCheck(self).run(extra_problems)
+
+    @api.depends("quota_checked_used", "quota_checked_date")
+    def _compute_quota_used(self):
+        for channel in self:
+            channel.quota_used = channel._line_quota_used()
+
+    def _line_quota_used(self):
+        """Messages of this month's quota known to be spent: LINE's count at the channel's last
+        check plus the pushes sent since. Sending never writes the channel's row: two sending
+        jobs would collide on it (and with the assignment's lock on it)."""
+        tz = pytz.timezone(const.QUOTA_TIMEZONE)
+        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+        month_start = tz.localize(datetime(local_now.year, local_now.month, 1)).astimezone(pytz.utc).replace(
+            tzinfo=None)
+        self.ensure_one()
+        since, used = self.quota_checked_date, self.quota_checked_used
+        if not since or since < month_start:  # LINE counts from zero each month
+            since, used = month_start, 0
+        # sudo: line.message - every push sent counts against the quota, whoever reads the figure
+        return used + self.env["line.message"].sudo().search_count([
+            ("channel_id", "=", self.id), ("method", "=", "push"), ("state", "=", "sent"),
+            ("sent_date", ">=", since)])
+
     def action_new_webhook_url(self):
         """Issue a new unguessable webhook URL (the old one stops working at once)."""
         for channel in self:
             channel.webhook_token = _new_webhook_token()
             channel.check_state = "unchecked"
 
-    # ------------------------------------------------------------------
-    # Connection check
-    # ------------------------------------------------------------------
-
-    def _check_connection(self, extra_problems=()):
-        """Ask LINE about this channel and write, in plain words, what is right and what is wrong.
-
-        :param extra_problems: problems found before (a failed webhook test), shown first
-        """
-        self.ensure_one()
-        client = self._line_client()
-        problems, notes, vals = list(extra_problems), [], {"check_date": fields.Datetime.now()}
-        try:
-            vals.update(self._check_bot_info(client, problems, notes))
-            vals.update(self._check_webhook(client, problems))
-            vals.update(self._check_quota(client, problems))
-        except line_api.LineAuthError as error:
-            problems.append(_(
-                "LINE does not accept these credentials: %(error)s. Copy the Channel ID and Channel "
-                "secret again from LINE Developers Console > your channel > Basic settings.", error=error))
-        except line_api.LineError as error:
-            problems.append(_("LINE could not be asked (%(error)s). Try again in a moment.", error=error))
-        self._check_base_url(notes)
-        blocking = "bot_user_id" not in vals or any(isinstance(p, _Blocking) for p in problems)
-        vals["check_state"] = "error" if blocking else ("warning" if problems else "ok")
-        vals["check_report"] = self._render_check_report(problems, notes)
-        self.write(vals)
-        return vals["check_state"]
-
-    def _check_bot_info(self, client, problems, notes):
-        info = client.bot_info()
-        chat_mode = info.get("chatMode")
-        if chat_mode == const.CHAT_MODE_CHAT:
-            notes.append(_(
-                "Chat is on in LINE Official Account Manager: customers' messages can be marked as read "
-                "from Odoo, but answers typed in LINE's own chat screen do not appear in Odoo."))
-        elif chat_mode == const.CHAT_MODE_BOT:
-            notes.append(_(
-                "Chat is off (bot mode) in LINE Official Account Manager: Odoo answers every message; "
-                "LINE cannot show customers that their messages were read."))
-        notes.append(_(
-            "LINE does not report greeting and auto-reply messages: turn both off in LINE Official "
-            "Account Manager > Settings > Response settings, or customers get LINE's automatic answers "
-            "besides yours."))
-        return {
-            "bot_user_id": info.get("userId"),
-            "bot_basic_id": info.get("basicId"),
-            "bot_display_name": info.get("displayName"),
-            "bot_picture_url": info.get("pictureUrl"),
-            "chat_mode": chat_mode if chat_mode in (const.CHAT_MODE_CHAT, const.CHAT_MODE_BOT) else False,
-        }
-
-    def _check_webhook(self, client, problems):
-        endpoint = client.get_webhook_endpoint()
-        if not endpoint:
-            problems.append(_Blocking(_(
-                "No webhook URL is set at LINE, so Odoo receives no messages. Click 'Register webhook', "
-                "or paste %(url)s in LINE Developers Console > Messaging API > Webhook URL.",
-                url=self.webhook_url)))
-            return {"webhook_registered_url": False, "webhook_active": False}
-        registered = endpoint.get("endpoint") or ""
-        if registered != self.webhook_url:
-            problems.append(_Blocking(_(
-                "LINE sends this channel's events to %(other)s, not to Odoo. Click 'Register webhook' "
-                "(it takes the webhook over from any other tool), or paste %(url)s in LINE Developers "
-                "Console > Messaging API > Webhook URL.", other=registered, url=self.webhook_url)))
-        if not endpoint.get("active"):
-            problems.append(_Blocking(_(
-                "'Use webhook' is off: LINE sends nothing to Odoo. Turn it on in LINE Official Account "
-                "Manager > Settings > Response settings > Webhook (or LINE Developers Console > "
-                "Messaging API > Use webhook).")))
-        return {"webhook_registered_url": registered, "webhook_active": bool(endpoint.get("active"))}
-
-    def _check_quota(self, client, problems):
-        quota = client.quota()
-        limit, used = quota.get("value") or 0, quota.get("used") or 0
-        if quota.get("type") == "limited":
-            if used >= limit:
-                problems.append(_(
-                    "The monthly message quota is spent (%(used)s of %(limit)s): messages that need a "
-                    "push fail until next month or until you change plan in LINE Official Account "
-                    "Manager. Replies within a minute of a customer's message are free and still work.",
-                    used=used, limit=limit))
-            elif used >= limit * 0.9:
-                problems.append(_("%(used)s of the %(limit)s messages of this month's quota are used.",
-                                  used=used, limit=limit))
-        return {"quota_type": quota.get("type"), "quota_limit": limit, "quota_checked_used": used,
-                "quota_checked_date": fields.Datetime.now()}
-
-    @api.depends("quota_checked_used", "quota_checked_date")
-    def _compute_quota_used(self):
-        for channel in self:
-            channel.quota_used = self.env["line.message"]._quota_used(channel)
-
-    def _check_base_url(self, notes):
-        """The webhook URL and the links of the images sent are built on Odoo's base URL."""
-        if self.sudo().api_url.rstrip("/") != const.DEFAULT_API_URL:
-            return  # the emulator, or a test double: any URL it can reach will do
-        if not self.get_base_url().startswith("https://"):
-            notes.append(_(
-                "Odoo's base URL (%(url)s) is not HTTPS: LINE only calls HTTPS webhooks with a trusted "
-                "certificate, and only fetches images from HTTPS links. Set web.base.url to your public "
-                "HTTPS address.", url=self.get_base_url()))
-        # sudo: ir.config_parameter - reading a system setting for the check
-        if not str2bool(self.env["ir.config_parameter"].sudo().get_param("web.base.url.freeze", "False")):
-            notes.append(_(
-                "Odoo changes its base URL to the address an administrator logs in with, and LINE would "
-                "then get links to that address. Set the system parameter web.base.url.freeze to True."))
-
-    def _render_check_report(self, problems, notes):
-        def items(lines):
-            return Markup("").join(Markup("<li>%s</li>") % escape(str(line)) for line in lines)
-
-        report = Markup("")
-        if problems:
-            report += Markup('<p><strong>%s</strong></p><ul class="o_line_problems">%s</ul>') % (
-                _("What to fix"), items(problems))
-        else:
-            report += Markup("<p><strong>%s</strong></p>") % _("LINE accepts the credentials and sends events to Odoo.")
-        if notes:
-            report += Markup('<p><strong>%s</strong></p><ul class="o_line_notes">%s</ul>') % (
-                _("Good to know"), items(notes))
-        return report
-
-
-class _Blocking(str):
-    """A problem that stops messages from arriving at all (the check is then 'Not working')."""

@@ -1,15 +1,16 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.line_connector import const, utils
+from .. import const, utils
 
 _logger = logging.getLogger(__name__)
 
 
 class LineChannel(models.Model):
-    """Who answers a new LINE customer: the channel's assignment rule."""
+    """Who answers a new LINE customer: the channel's assignment rule, and the routing of new
+    conversations to a company, a team and a person by it."""
 
     _inherit = "line.channel"
 
@@ -48,10 +49,10 @@ class LineChannel(models.Model):
         for channel in self:
             warning = False
             if channel.scope == "shared" and not channel.default_company_id:
-                warning = _("No company for new customers: their conversations belong to no company, and "
+                warning = self.env._("No company for new customers: their conversations belong to no company, and "
                             "only LINE managers see them until someone assigns them.")
             elif not channel._assign_candidates():
-                warning = _("The assignment rule names nobody: new conversations get no assignee, only the "
+                warning = self.env._("The assignment rule names nobody: new conversations get no assignee, only the "
                             "responsible users see them.")
             channel.assignment_warning = warning
 
@@ -107,6 +108,84 @@ class LineChannel(models.Model):
         # Odoo's own answer (bus, extended by Time Off, Homeworking...), never im_status read by hand.
         return not self.assign_only_available or user._is_user_available()
 
+    # ------------------------------------------------------------------
+    # Routing
+    # ------------------------------------------------------------------
+
+    def _line_route(self, conversation, again=False):
+        """A new conversation reaches people: its company, team and members, and an assignee.
+
+        ``again``: the customer writes into a one-to-one conversation nobody was assigned (everyone
+        was at their limit, or away): the rule gets another chance, and the assignee a note.
+        """
+        self.ensure_one()
+        shared = self.scope == "shared"
+        if not again:
+            conversation._line_write({
+                "line_company_id": (self.default_company_id if shared else self.company_id).id,
+                "line_team_id": self.default_team_id.id if shared else False,
+            })
+            conversation.add_members(partner_ids=self._line_first_members().partner_id.ids,
+                                     post_joined_message=False)
+        if shared and not conversation.line_company_id:
+            return  # nobody but LINE managers: the channel form warns about it
+        identity = conversation.line_identity_id
+        if identity and not conversation.line_chat_id and not conversation.line_assignee_id:
+            salesperson = identity.partner_id.user_id
+            if salesperson and not salesperson.share and self._is_available(salesperson):
+                assignee = salesperson
+            else:
+                assignee = self._pick_assignee(identity)
+            if assignee:
+                self._line_assign(conversation, assignee, note=again)
+
+    def _line_first_members(self):
+        """Who joins every new conversation: the responsible users and the team for new customers."""
+        users = self.responsible_user_ids
+        if self.scope == "shared" and not self.default_company_id:
+            # No company for new customers: only LINE managers see them (the channel form warns).
+            return users.filtered(lambda user: user.has_group("line_connector.group_line_manager"))
+        return users | (self.default_team_id.member_ids if self.scope == "shared" else users.browse())
+
+    def _line_assign(self, conversation, user, note=True):
+        """Make ``user`` the one who answers: member, notified, and (if the channel wants) an activity."""
+        previous = conversation.line_assignee_id
+        conversation._line_write({"line_assignee_id": user.id})
+        conversation.add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
+        if note:
+            conversation._line_notify(
+                self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
+                if previous else self.env._("Assigned to %s.", user.name))
+        identity = conversation.line_identity_id
+        if not identity:
+            return
+        activity_type = self.env.ref("line_connector.mail_activity_type_reply_line")
+        if previous and previous != user:
+            # sudo: mail.activity - the previous assignee's "Reply on LINE" follows the conversation
+            reminders = self.env["mail.activity"].sudo().search([
+                ("res_model", "=", "line.identity"), ("res_id", "=", identity.id), ("user_id", "=", previous.id),
+                ("activity_type_id", "=", activity_type.id)])
+            if reminders:
+                reminders.user_id = user
+                return
+        if self.assign_activity:
+            # sudo: line.identity - the assignee's reminder, whoever assigns
+            identity.sudo().activity_schedule(
+                activity_type_id=activity_type.id, user_id=user.id,
+                note=self.env._("%(name)s wrote on LINE (%(channel)s).", name=identity.name, channel=self.name))
+
+    def _line_complete_reply_activities(self, conversation):
+        """The customer was answered: their "Reply on LINE" activities are done."""
+        if not conversation.line_identity_id:
+            return
+        # sudo: mail.activity - whoever answers the customer fulfils the reminder, whoever it was for
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "line.identity"), ("res_id", "=", conversation.line_identity_id.id),
+            ("activity_type_id", "=", self.env.ref("line_connector.mail_activity_type_reply_line").id),
+        ])
+        if activities:
+            activities.action_feedback(feedback=self.env._("Answered on LINE by %s.", self.env.user.name))
+
     def action_reassign_open_conversations(self):
         """Changing the rule reassigns nothing by itself; this applies it to unreplied conversations."""
         self.check_access("write")  # LINE managers: the conversations are then assigned as the integration
@@ -117,5 +196,5 @@ class LineChannel(models.Model):
             for conversation in conversations:
                 user = channel._pick_assignee()
                 if user and user != conversation.line_assignee_id:
-                    conversation._line_assign(user)
+                    channel._line_assign(conversation, user)
         return True

@@ -1,20 +1,16 @@
 import base64
 import logging
-from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from odoo.addons.line_connector import const, utils
-from odoo.addons.line_connector.tools import line_api
+from .. import const, utils
+from ..exceptions import LineCreateRace
+from ..tools import line_api
 
 _logger = logging.getLogger(__name__)
-
-
-class LineIdentityRace(Exception):
-    """Another transaction created the same identity or conversation first: retry the event."""
 
 
 class LineIdentity(models.Model):
@@ -29,7 +25,7 @@ class LineIdentity(models.Model):
     _description = "LINE Identity"
     _order = "last_contact_date desc, id desc"
 
-    name = fields.Char("LINE Name", required=True, default=lambda self: _("LINE user"))
+    name = fields.Char("LINE Name", required=True, default=lambda self: self.env._("LINE user"))
     provider_name = fields.Char("Provider", required=True, index=True)
     line_user_id = fields.Char("LINE User ID", required=True, index=True)
     picture_url = fields.Char()
@@ -42,7 +38,7 @@ class LineIdentity(models.Model):
     profile_date = fields.Datetime("Profile Fetched")
     partner_id = fields.Many2one("res.partner", "Contact", index="btree_not_null", ondelete="set null",
                                  tracking=True)
-    guest_id = fields.Many2one("mail.guest", "Guest", readonly=True, ondelete="set null")
+    guest_id = fields.Many2one("mail.guest", readonly=True, ondelete="set null")
     conversation_ids = fields.One2many("discuss.channel", "line_identity_id", "Conversations")
 
     _sql_constraints = [
@@ -78,7 +74,7 @@ class LineIdentity(models.Model):
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
                 identity = self.create({"provider_name": provider_name, "line_user_id": line_user_id})
         except IntegrityError as error:
-            raise LineIdentityRace(line_user_id) from error
+            raise LineCreateRace(line_user_id) from error
         return identity, True
 
     def _get_guest(self):
@@ -88,21 +84,9 @@ class LineIdentity(models.Model):
             self.guest_id = self.env["mail.guest"].create({"name": self.name, "image_1920": self.image_128})
         return self.guest_id
 
-    def _author_values(self):
-        """Who a message from this customer is posted as: the contact once linked, else the guest."""
-        self.ensure_one()
-        if self.partner_id:
-            return {"author_id": self.partner_id.id}
-        return {"guest": self._get_guest()}
-
     # ------------------------------------------------------------------
     # Profile
     # ------------------------------------------------------------------
-
-    def _needs_profile(self):
-        self.ensure_one()
-        limit = fields.Datetime.now() - timedelta(hours=const.PROFILE_REFRESH_HOURS)
-        return not self.profile_date or self.profile_date < limit
 
     def _refresh_profile(self, line_channel, group_id=None, room_id=None):
         """Fetch the LINE profile; a user LINE will not describe (404) keeps what we know."""
@@ -132,7 +116,13 @@ class LineIdentity(models.Model):
         if not (group_id or room_id) and self.friend_state == "unknown":
             vals["friend_state"] = "friend"  # LINE describes a user to a bot only if they are friends
         self.write(vals)
-        # The customer's own conversations are named and pictured after them (group chats are not).
+        self._show_profile(previous_name, vals.get("image_128"))
+        return True
+
+    def _show_profile(self, previous_name, picture):
+        """The customer's own conversations and guest are named and pictured after them (group chats
+        are not)."""
+        vals = {"image_128": picture} if picture else {}
         for conversation in self.conversation_ids.filtered(lambda c: not c.line_chat_id):
             conversation_vals = {"name": self.name} if conversation.name == previous_name else {}
             if "image_128" in vals:
@@ -141,11 +131,7 @@ class LineIdentity(models.Model):
                 # sudo: discuss.channel - the integration keeps the customer's name and picture current
                 conversation.sudo().write(conversation_vals)
         if self.guest_id:
-            guest_vals = {"name": self.name}
-            if "image_128" in vals:
-                guest_vals["image_1920"] = vals["image_128"]
-            self.guest_id.write(guest_vals)
-        return True
+            self.guest_id.write(dict({"name": self.name}, **({"image_1920": picture} if picture else {})))
 
     # ------------------------------------------------------------------
     # Assignment
@@ -172,11 +158,11 @@ class LineIdentity(models.Model):
         self.partner_id = partner
         self._reauthor_messages(previous)
         for conversation in self.conversation_ids:
-            conversation._bus_send_store(conversation, conversation._line_store_values())
+            conversation._line_send_store()
             conversation._line_notify(
-                _("%(name)s is linked to the contact %(contact)s by %(user)s.",
+                self.env._("%(name)s is linked to the contact %(contact)s by %(user)s.",
                   name=self.name, contact=partner.display_name, user=self.env.user.name) if partner else
-                _("%(name)s is no longer linked to %(contact)s (by %(user)s).",
+                self.env._("%(name)s is no longer linked to %(contact)s (by %(user)s).",
                   name=self.name, contact=previous.display_name, user=self.env.user.name))
 
     def action_unlink_partner(self):
@@ -208,7 +194,7 @@ class LineIdentity(models.Model):
             "name": self.name,
             "image_1920": self.image_128,
             "lang": lang if lang in installed else False,
-            "comment": _("From LINE (%s)", self.provider_name),
+            "comment": self.env._("From LINE (%s)", self.provider_name),
         })
         self._link_partner(partner)
         return partner
@@ -243,7 +229,7 @@ class LineIdentity(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Link %s to a contact", self.name),
+            "name": self.env._("Link %s to a contact", self.name),
             "res_model": "line.link.wizard",
             "view_mode": "form",
             "target": "new",

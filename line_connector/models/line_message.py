@@ -1,16 +1,14 @@
 import json
 import logging
-import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pytz
-from lxml import html as lxml_html
+from odoo import api, fields, models
 
-from odoo import _, api, fields, models, modules
-
-from odoo.addons.line_connector import const, utils
-from odoo.addons.line_connector.tools import line_api
+from .. import const, utils
+from ..exceptions import LineReplyUnconfirmed
+from ..tools import line_api
+from ..tools.line_text import html_to_line_text
 
 _logger = logging.getLogger(__name__)
 
@@ -28,10 +26,13 @@ class LineMessage(models.Model):
     _description = "LINE Outgoing Message"
     _queue_state = "queued"
     _queue_batch = const.SEND_BATCH
-    _queue_crons = const.SEND_CRONS
+    _queue_cron_xmlid = "line_connector.ir_cron_send_messages"
+    _queue_max_attempts = const.SEND_MAX_ATTEMPTS
+    _queue_retry_delays = const.SEND_RETRY_DELAYS
+    _queue_done_state = "sent"
     _order = "id desc"
 
-    conversation_id = fields.Many2one("discuss.channel", "Conversation", required=True, index=True,
+    conversation_id = fields.Many2one("discuss.channel", required=True, index=True,
                                       ondelete="cascade")
     channel_id = fields.Many2one("line.channel", "LINE Channel", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="channel_id.company_id")
@@ -43,12 +44,10 @@ class LineMessage(models.Model):
     method = fields.Selection(const.SEND_METHODS, readonly=True)
     retry_key = fields.Char(required=True, readonly=True, copy=False, default=lambda self: str(uuid.uuid4()))
     retry_key_date = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
-    attempts = fields.Integer(readonly=True)
     request_id = fields.Char("LINE Request ID", readonly=True, copy=False)
     sent_message_ids = fields.Char("LINE Message IDs", readonly=True, copy=False)
     sent_date = fields.Datetime(readonly=True, copy=False)
     failure_type = fields.Selection(const.FAILURE_TYPES, readonly=True)
-    error = fields.Text(readonly=True)
     reply_event_id = fields.Many2one(
         "line.event", "Reply To", readonly=True, ondelete="set null",
         help="The event whose reply token this message used or tried.")
@@ -104,30 +103,13 @@ class LineMessage(models.Model):
             return refusal
         channel = self.channel_id
         if channel.quota_type == "limited" and channel.quota_limit:
-            used = self._quota_used(channel)
+            used = channel._line_quota_used()
             if used >= channel.quota_limit and not self._free_reply_event():
-                return "line_quota", _(
+                return "line_quota", self.env._(
                     "This month's LINE message quota is spent (%(used)s of %(limit)s): LINE accepts no push "
                     "message until next month. Replies within a minute of the customer's message are free.",
                     used=used, limit=channel.quota_limit)
         return None
-
-    @api.model
-    def _quota_used(self, channel):
-        """Messages of this month's quota known to be spent: LINE's count at the channel's last
-        check plus the pushes sent since. Sending never writes the channel's row: two sending
-        jobs would collide on it (and with the assignment's lock on it)."""
-        tz = pytz.timezone(const.QUOTA_TIMEZONE)
-        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
-        month_start = tz.localize(datetime(local_now.year, local_now.month, 1)).astimezone(pytz.utc).replace(
-            tzinfo=None)
-        since, used = channel.quota_checked_date, channel.quota_checked_used
-        if not since or since < month_start:  # LINE counts from zero each month
-            since, used = month_start, 0
-        # sudo: line.message - every push sent counts against the quota, whoever reads the figure
-        return used + self.sudo().search_count([
-            ("channel_id", "=", channel.id), ("method", "=", "push"), ("state", "=", "sent"),
-            ("sent_date", ">=", since)])
 
     # ------------------------------------------------------------------
     # What an Odoo message becomes on LINE
@@ -219,9 +201,7 @@ class LineMessage(models.Model):
         self.env.flush_all()
         try:
             result = self._send()
-        except _LockLost:
-            return
-        except _ReplyUnconfirmed as unconfirmed:
+        except LineReplyUnconfirmed as unconfirmed:
             self._fail("line_error", str(unconfirmed), request_id=unconfirmed.__cause__.request_id)
         except line_api.LineError as error:
             self._on_error(error)
@@ -251,7 +231,7 @@ class LineMessage(models.Model):
             try:
                 return dict(client.reply(self.reply_event_id.reply_token, messages), method="reply")
             except line_api.LineInvalidRequestError as error:
-                raise _ReplyUnconfirmed(_(
+                raise LineReplyUnconfirmed(self.env._(
                     "LINE did not confirm the reply and its reply token is now used or expired: the "
                     "customer may have received it. Check with them before sending it again.")) from error
         event = self._free_reply_event() if self.attempts == 1 else self.env["line.event"]
@@ -278,39 +258,25 @@ class LineMessage(models.Model):
         """
         event.reply_token_used = True  # single use, whatever LINE answers
         self.reply_event_id = event
-        # In tests the test's own transaction must stay open: no commit.
-        if not modules.module.current_test:
-            self.env.cr.commit()
-            if not self._queue_lock():  # the commit released the lock: another run has it now
-                raise _LockLost()
+        self._queue_checkpoint()
 
     def _on_sent(self, result):
-        self.write({
-            "state": "sent",
-            "method": result["method"],
-            "reply_event_id": result.get("reply_event", self.reply_event_id).id,
-            "request_id": result.get("request_id"),
-            "sent_message_ids": ",".join(str(m.get("id")) for m in result.get("sent_messages") or []),
-            "sent_date": fields.Datetime.now(),
-            "error": False,
-            "failure_type": False,
-            "next_attempt": False,
-        })
+        self._queue_done(
+            counted=False, method=result["method"],
+            reply_event_id=result.get("reply_event", self.reply_event_id).id,
+            request_id=result.get("request_id"),
+            sent_message_ids=",".join(str(m.get("id")) for m in result.get("sent_messages") or []),
+            sent_date=fields.Datetime.now(), failure_type=False)
         self.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
                                            "failure_reason": False})
         self.mail_message_id._notify_message_notification_update()
 
     def _on_error(self, error):
+        """A passing failure is retried with the same retry key while LINE honours it (24 h)."""
         key_valid = self.retry_key_date > fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
-        if error.retryable and self.attempts < const.SEND_MAX_ATTEMPTS and key_valid:
-            delays = const.SEND_RETRY_DELAYS
-            self.write({
-                "next_attempt": fields.Datetime.now() + timedelta(
-                    seconds=delays[min(self.attempts - 1, len(delays) - 1)]),
-                "error": str(error),
-            })
-            _logger.info("LINE message %s: attempt %d failed, retrying (%s, request %s)",
-                         self.id, self.attempts, error, error.request_id)
+        if error.retryable and key_valid and self.attempts < self._queue_max_attempts:
+            _logger.info("LINE message %s: attempt %d failed (request %s)", self.id, self.attempts, error.request_id)
+            self._queue_retry(str(error), counted=False)  # counted when sent
             return
         self._fail(*self._explain(error), request_id=error.request_id)
 
@@ -318,24 +284,24 @@ class LineMessage(models.Model):
     def _explain(self, error):
         """LINE's refusal in words an operator understands: (failure_type, text)."""
         if isinstance(error, line_api.LineQuotaError):
-            return "line_quota", _("This month's LINE message quota is spent: LINE accepts no push message "
+            return "line_quota", self.env._("This month's LINE message quota is spent: LINE accepts no push message "
                                    "until next month (or a plan change in LINE Official Account Manager).")
         if isinstance(error, line_api.LineAuthError):
-            return "line_auth", _("LINE refused the channel's credentials: a LINE manager must check the "
+            return "line_auth", self.env._("LINE refused the channel's credentials: a LINE manager must check the "
                                   "channel (Discuss > Configuration > LINE Channels).")
         if isinstance(error, line_api.LineInvalidRequestError):
-            return "line_invalid", _("LINE refused the message: %s", error)
+            return "line_invalid", self.env._("LINE refused the message: %s", error)
         if error.retryable:
-            return "line_error", _("LINE could not be reached after %(attempts)s attempts: %(error)s",
+            return "line_error", self.env._("LINE could not be reached after %(attempts)s attempts: %(error)s",
                                    attempts=self.attempts, error=error)
-        return "line_invalid", _("LINE refused the message: %s", error)
+        return "line_invalid", self.env._("LINE refused the message: %s", error)
 
     def _fail(self, failure_type, reason, notify=True, request_id=None):
         """Mark failed with a reason a person understands (and LINE's request ID, when LINE answered)."""
-        vals = {"state": "failed", "failure_type": failure_type, "error": reason, "next_attempt": False}
+        vals = {"failure_type": failure_type}
         if request_id:
             vals["request_id"] = request_id
-        self.write(vals)
+        self._queue_park(reason, **vals)
         self.notification_id.sudo().write({
             "notification_status": "exception", "failure_type": failure_type, "failure_reason": reason})
         if notify:
@@ -348,107 +314,14 @@ class LineMessage(models.Model):
         What LINE would refuse (the customer blocked the account since...) fails again at once.
         """
         expired = fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
-        queued = self.browse()
         for record in self.filtered(lambda r: r.state == "failed"):
             problem = record._precheck()
             if problem:
                 record._fail(*problem, notify=False)
                 continue
-            vals = {"state": "queued", "attempts": 0, "next_attempt": False, "error": False, "failure_type": False,
-                    "reply_event_id": False}
+            vals = {"failure_type": False, "reply_event_id": False}
             if record.retry_key_date < expired:
                 vals.update(retry_key=str(uuid.uuid4()), retry_key_date=fields.Datetime.now())
-            record.write(vals)
+            record._queue_requeue(**vals)
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})
-            queued |= record
-        queued._queue_wake()
-
-
-class _ReplyUnconfirmed(Exception):
-    """A reply LINE may or may not have delivered: a person must check."""
-
-
-class _LockLost(Exception):
-    """Another run took the message while this one committed: it sends it."""
-
-
-# ----------------------------------------------------------------------
-# Discuss HTML as LINE text
-# ----------------------------------------------------------------------
-
-_PARAGRAPH = object()  # a paragraph break: one blank line, however many blocks meet
-_BLOCK_TAGS = {"p", "div", "blockquote", "pre", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
-_SKIPPED_TAGS = {"script", "style", "head", "title"}
-_HTML_SPACES = re.compile(r"[ \t\r\n\f]+")  # HTML collapses these; an ideographic space is kept
-_URL_PREFIX = re.compile(r"^(https?://|mailto:|tel:)", re.IGNORECASE)
-
-
-def html_to_line_text(body, base_url=""):
-    """The text a LINE customer should read for a Discuss message body (HTML).
-
-    LINE shows plain text: a link is "label (url)", or the URL alone when it is its own label;
-    a mention is "@Name" (its link to the contact is of no use to the customer); line breaks
-    and paragraphs are kept; bold and italics are plain (no markdown stars).
-    """
-    if not body or not body.strip():
-        return ""
-    root = lxml_html.fragment_fromstring(str(body), create_parent="div")
-    parts = []
-    _walk_html(root, parts, base_url.rstrip("/"), pre=False)
-    text, paragraph = "", False
-    for part in parts:
-        if part is _PARAGRAPH:
-            paragraph = True
-            continue
-        if paragraph and text.strip():
-            text = text.rstrip(" \n") + "\n\n"
-            part = part.lstrip(" ")
-        paragraph = False
-        if text.endswith("\n"):
-            part = part.lstrip(" ")
-        text += part
-    return "\n".join(line.rstrip(" ") for line in text.strip("\n ").split("\n"))
-
-
-def _walk_html(node, parts, base_url, pre):
-    tag = node.tag if isinstance(node.tag, str) else None  # comments and processing instructions
-    if tag == "br":
-        parts.append("\n")
-    elif tag == "a":
-        parts.append(_link_text(node, base_url))
-    elif tag and tag not in _SKIPPED_TAGS:
-        block, pre = tag in _BLOCK_TAGS, pre or tag == "pre"
-        if block:
-            parts.append(_PARAGRAPH)
-        if tag == "li":
-            parent = node.getparent()
-            number = parent.index(node) + 1 if parent is not None and parent.tag == "ol" else None
-            parts.append(f"\n{number}. " if number else "\n- ")
-        elif tag in ("td", "th") and node.getprevious() is not None:
-            parts.append(" ")
-        if node.text:
-            parts.append(node.text if pre else _HTML_SPACES.sub(" ", node.text))
-        for child in node:
-            _walk_html(child, parts, base_url, pre)
-        if block:
-            parts.append(_PARAGRAPH)
-    if node.tail and node.getparent() is not None:
-        parts.append(_HTML_SPACES.sub(" ", node.tail))
-
-
-def _link_text(node, base_url):
-    label = _HTML_SPACES.sub(" ", node.text_content()).strip()
-    classes = (node.get("class") or "").split()
-    if node.get("data-oe-model") or {"o_mail_redirect", "o_channel_redirect", "o-discuss-mention"} & set(classes):
-        # A mention: the link leads to an Odoo record the customer cannot open.
-        prefix = "#" if "o_channel_redirect" in classes else "@"
-        return label if label.startswith(("@", "#")) else prefix + label
-    href = (node.get("href") or "").strip()
-    if not href or href.startswith("#") or href.lower().startswith("javascript:"):
-        return label
-    if href.startswith("/"):
-        href = base_url + href
-    if not label or _URL_PREFIX.sub("", label).rstrip("/") == _URL_PREFIX.sub("", href).rstrip("/"):
-        return label if href.lower().startswith(("mailto:", "tel:")) and label else href
-    return f"{label} ({href})"

@@ -1,30 +1,89 @@
+import logging
+from datetime import timedelta
+
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models, modules
 from odoo.tools import SQL, mute_logger
 
+from .. import const
+from ..exceptions import LineQueueLockLost
+
+_logger = logging.getLogger(__name__)
+
 
 class LineQueueMixin(models.AbstractModel):
     """A work queue processed by cron jobs: oldest first, one transaction per item.
 
-    Inbound events and outgoing messages both wait in a ``state`` with an optional
-    ``next_attempt`` (a retry later). Several identical cron jobs share the queue, run in
-    parallel by Odoo's cron workers (Odoo runs one job in one worker at a time): whatever the
-    mix of customers, every worker has work while a backlog lasts. Items of one sequence (a
-    customer's events, a conversation's messages) keep their order: a run locks each item so
-    that two runs never process it twice, and leaves the rest of a sequence to the run that
-    holds one of its items, or to later when one of them waits for a retry. Each item is
-    committed on its own.
+    The mixin owns an item's life: it waits in ``_queue_state`` (with an optional
+    ``next_attempt``), is taken under a row lock, and ends done, or failed and parked after
+    ``_queue_max_attempts`` attempts spaced by ``_queue_retry_delays``; a person can put parked
+    items back (``action_reprocess``). The models say what processing an item is
+    (``_queue_process_one``) and report its outcome with ``_queue_done``, ``_queue_retry``,
+    ``_queue_wait`` or ``_queue_park``.
+
+    ``const.QUEUE_JOBS`` identical cron jobs share the queue, run in parallel by Odoo's cron
+    workers (Odoo runs one job in one worker at a time): whatever the mix of customers, every
+    worker has work while a backlog lasts. Items of one sequence (a customer's events, a
+    conversation's messages) keep their order: a run leaves the rest of a sequence to the run
+    that holds one of its items, or to later when one of them waits for a retry.
     """
 
     _name = "line.queue.mixin"
     _description = "LINE Work Queue"
-    _queue_state = "new"
+    _queue_state = "new"            # the state of an item waiting to be processed
+    _queue_done_state = "done"
+    _queue_failed_state = "failed"  # parked: a person looks at it
     _queue_order = "id"
     _queue_batch = 100
-    _queue_crons = ()  # xmlids of the identical cron jobs that share the queue
+    _queue_cron_xmlid = None        # the first of the queue's identical jobs (data/ir_cron_data.xml)
+    _queue_max_attempts = 5
+    _queue_retry_delays = (5, 30, 120, 600)  # seconds before attempts 2, 3, ...
 
-    next_attempt = fields.Datetime(readonly=True, index=True)
+    attempts = fields.Integer(readonly=True, copy=False)
+    error = fields.Text(readonly=True, copy=False)
+    next_attempt = fields.Datetime(readonly=True, index=True, copy=False)
+
+    # ------------------------------------------------------------------
+    # The jobs
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _queue_job_xmlids(self):
+        """The xmlids of the queue's jobs: the one declared in data, then its numbered copies."""
+        return [self._queue_cron_xmlid] + [f"{self._queue_cron_xmlid}_{index}" for index in
+                                           range(1, const.QUEUE_JOBS)]
+
+    @api.model
+    def _queue_jobs(self):
+        """The queue's jobs (their IDs are cached by Odoo: no query)."""
+        ids = [self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+               for xmlid in self._queue_job_xmlids()]
+        return self.env["ir.cron"].browse([cron_id for cron_id in ids if cron_id])
+
+    @api.model
+    def _queue_sync_jobs(self):
+        """Make the queue have exactly ``const.QUEUE_JOBS`` jobs (run at install and update).
+
+        The copies' xmlids are noupdate: Odoo would otherwise delete them at the end of an update,
+        as records no data file declares (jobs declared in data before 18.0.1.1.0 become copies).
+        """
+        first = self.env.ref(self._queue_cron_xmlid)
+        module, name = self._queue_cron_xmlid.split(".")
+        Data = self.env["ir.model.data"]
+        copies = [xmlid.split(".")[1] for xmlid in self._queue_job_xmlids()[1:]]
+        for index, copy_name in enumerate(copies, start=1):
+            # With the job, the server action it runs (Odoo names the parent of a declared cron so).
+            data = Data.search([("module", "=", module), ("name", "in", [copy_name, f"{copy_name}_ir_actions_server"])])
+            if data:
+                data.noupdate = True
+                continue
+            copy = first.copy({"name": f"{first.name} ({index + 1})"})
+            Data.create({"module": module, "name": copy_name, "model": "ir.cron", "res_id": copy.id,
+                         "noupdate": True})
+        extra = Data.search([("module", "=", module), ("model", "=", "ir.cron"),
+                             ("name", "=like", f"{name}\\_%"), ("name", "not in", copies)])
+        self.env["ir.cron"].browse(extra.mapped("res_id")).unlink()
 
     def _queue_wake(self):
         """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job.
@@ -32,23 +91,20 @@ class LineQueueMixin(models.AbstractModel):
         Always a new trigger, even when one is already due: a run that is in progress deletes
         the triggers that were due when it ends, and could end before reaching these items.
         """
-        crons = self._queue_crons
-        for index in {item_id % len(crons) for item_id in self.ids}:
-            self._queue_cron(crons[index])._trigger()
+        jobs = self._queue_jobs()
+        for index in {item_id % len(jobs) for item_id in self.ids}:
+            jobs[index]._trigger()
 
     @api.model
-    def _queue_cron(self, xmlid=None):
-        """A job of the queue (by default the one running now, else the first), without a query."""
-        if xmlid is None:
-            running = self.env.context.get("cron_id")
-            if running in map(self._queue_cron_id, self._queue_crons):
-                return self.env["ir.cron"].browse(running)
-            xmlid = self._queue_crons[0]
-        return self.env["ir.cron"].browse(self._queue_cron_id(xmlid))
+    def _queue_current_job(self):
+        """The job running now (when it is one of the queue's), else the first."""
+        jobs = self._queue_jobs()
+        running = self.env.context.get("cron_id")
+        return jobs.filtered(lambda job: job.id == running) or jobs[:1]
 
-    @api.model
-    def _queue_cron_id(self, xmlid):
-        return self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True)  # cached
+    # ------------------------------------------------------------------
+    # A run
+    # ------------------------------------------------------------------
 
     @api.model
     def _queue_due_domain(self):
@@ -58,8 +114,6 @@ class LineQueueMixin(models.AbstractModel):
     @api.model
     def _cron_process_queue(self):
         """Process a batch of what is due, and say what is left (Odoo runs the job again at once)."""
-        # In tests the test's own transaction must stay open: no commit.
-        auto_commit = not modules.module.current_test
         items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
         waiting = self._queue_waiting_sequences()
         busy = set()  # sequences another run is processing: theirs to finish
@@ -76,13 +130,15 @@ class LineQueueMixin(models.AbstractModel):
                 continue
             lock = item._queue_lock()
             if lock:
-                item._queue_process_one()
+                try:
+                    item._queue_process_one()
+                except LineQueueLockLost:
+                    continue  # another run took the item at a checkpoint: it finishes it
                 done += 1
                 # Asked before the commit, which empties the cache the item's fields are still in.
                 if sequence is not None and item._queue_waiting():
                     waiting.add(sequence)  # it waits for something: the rest of its sequence waits for it
-                if auto_commit:
-                    self.env.cr.commit()
+                self._queue_commit()
             elif lock is None and sequence is not None:
                 busy.add(sequence)
         # What another run holds counts as remaining: if that run ended before seeing the items it
@@ -91,11 +147,17 @@ class LineQueueMixin(models.AbstractModel):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and remaining:
             # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.
-            self._queue_cron()._trigger()
+            self._queue_current_job()._trigger()
         later = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())],
                             order="next_attempt", limit=1)
         if later:
-            self._queue_cron()._trigger(at=later.next_attempt)
+            self._queue_current_job()._trigger(at=later.next_attempt)
+
+    def _queue_commit(self):
+        # In tests the test's own transaction must stay open: no commit.
+        if not modules.module.current_test:
+            # One transaction per item, by design.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _queue_sequence(self):
         """Items of one sequence are processed in queue order: while one of them waits (see
@@ -139,6 +201,66 @@ class LineQueueMixin(models.AbstractModel):
             return None
         return state == self._queue_state
 
+    def _queue_checkpoint(self):
+        """Commit in the middle of an item, where what is done so far must survive a crash (a
+        reply token taken before calling LINE), and take the item again.
+
+        :raise LineQueueLockLost: the commit released the lock and another run took the item
+        """
+        if modules.module.current_test:
+            return
+        # What is done so far must survive a crash.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if not self._queue_lock():
+            raise LineQueueLockLost(self._name, self.id)
+
     def _queue_process_one(self):
-        """Process one locked item, recording any failure on it (never raising)."""
+        """Process one locked item and report its outcome with ``_queue_done``, ``_queue_retry``,
+        ``_queue_wait`` or ``_queue_park`` (never raising)."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------
+    # An item's outcome
+    # ------------------------------------------------------------------
+
+    def _queue_done(self, counted=True, **vals):
+        """Processed. ``counted``: this run was an attempt not yet counted."""
+        self.write(dict({"state": self._queue_done_state, "error": False, "next_attempt": False,
+                         "attempts": self.attempts + int(counted)}, **vals))
+
+    def _queue_wait(self, seconds, **vals):
+        """Not processed yet, through no failure: look again in ``seconds``."""
+        self.write(dict({"next_attempt": fields.Datetime.now() + timedelta(seconds=seconds)}, **vals))
+
+    def _queue_retry(self, error, counted=True, delay=None):
+        """A failed attempt: retried after the backoff (or ``delay`` seconds), parked after the
+        last attempt. ``counted``: the attempt is not counted yet.
+
+        :return: True when the item is retried, False when parked
+        """
+        attempts = self.attempts + int(counted)
+        if attempts >= self._queue_max_attempts:
+            self.attempts = attempts
+            self._queue_park(error)
+            return False
+        if delay is None:
+            delays = self._queue_retry_delays
+            delay = delays[min(attempts - 1, len(delays) - 1)]
+        self._queue_wait(delay, attempts=attempts, error=self._queue_error_text(error))
+        _logger.info("%s %s: attempt %d failed, retried in %s s: %s", self._name, self.id, attempts, delay, error)
+        return True
+
+    def _queue_park(self, error, **vals):
+        """Failed for good: out of the queue until a person reprocesses it."""
+        self.write(dict({"state": self._queue_failed_state, "next_attempt": False,
+                         "error": self._queue_error_text(error)}, **vals))
+        _logger.warning("%s %s parked after %d attempt(s): %s", self._name, self.id, self.attempts, error)
+
+    @staticmethod
+    def _queue_error_text(error):
+        return error if isinstance(error, str) else f"{error.__class__.__name__}: {error}"
+
+    def _queue_requeue(self, **vals):
+        """Put parked items back in the queue, as new, and wake a job."""
+        self.write(dict({"state": self._queue_state, "attempts": 0, "next_attempt": False, "error": False}, **vals))
+        self._queue_wake()

@@ -1,8 +1,7 @@
-from markupsafe import Markup
+from odoo import api, fields, models
 
-from odoo import _, api, fields, models
-
-from odoo.addons.line_connector import const
+from .. import const
+from ..tools import render
 
 
 class LineSticker(models.Model):
@@ -31,8 +30,7 @@ class LineSticker(models.Model):
         conversation = self.env["discuss.channel"].browse(self.env.context.get("line_conversation_id")).exists()
         if not conversation:
             return {"type": "ir.actions.act_window_close"}
-        body = Markup('<img class="o_line_sticker" src="%s" alt="%s" style="max-width: 120px;"/>') % (
-            self.image_url, _("[Sticker: %s]", self.name))
+        body = render.sticker(self.env, self.sticker_id, self.name)
         conversation.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_comment",
                                   line_sticker=f"{self.package_id}:{self.sticker_id}")
         return {"type": "ir.actions.act_window_close"}

@@ -1,9 +1,6 @@
-from markupsafe import Markup
+from odoo import api, fields, models
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-
-from odoo.addons.line_connector import utils
+from .. import utils
 
 
 class LineTemplate(models.Model):
@@ -56,25 +53,3 @@ class LineTemplate(models.Model):
             langs[conversation.id] = lang if lang in installed else False
         return langs
 
-
-class DiscussChannel(models.Model):
-    _inherit = "discuss.channel"
-
-    def execute_command_line_template(self, body="", **kwargs):
-        """``/template <shortcut>``: render a LINE template for this customer and send it."""
-        self.ensure_one()
-        parts = (body or "").split(maxsplit=1)
-        code = parts[1].strip() if len(parts) > 1 else ""
-        templates = self.env["line.template"].search([
-            "|", ("line_channel_ids", "=", False), ("line_channel_ids", "in", self.line_channel_id.ids)])
-        template = templates.filtered(lambda t: t.code == code)[:1]
-        if not template:
-            listing = Markup("<br/>").join(Markup("<b>/template %s</b>: %s") % (t.code, t.name) for t in templates)
-            self.env.user._bus_send_transient_message(self, Markup("%s<br/>%s") % (
-                _("Unknown LINE template %r. Available:", code or "") if code else _("LINE templates:"),
-                listing or _("none yet (Discuss > Configuration > LINE Templates)")))
-            return
-        text = template._render_for(self)
-        if not text.strip():
-            raise UserError(_("LINE template %s renders empty text for this conversation.", template.name))
-        self.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from odoo.addons.line_connector import const
+from .. import const
 
 
 class MailNotification(models.Model):

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.osv import expression
 
 
@@ -34,7 +34,7 @@ class ResPartner(models.Model):
         conversations = self._line_conversations()
         return {
             "type": "ir.actions.act_window",
-            "name": _("LINE history of %s", self.display_name),
+            "name": self.env._("LINE history of %s", self.display_name),
             "res_model": "mail.message",
             "view_mode": "list,form",
             "views": [(self.env.ref("line_connector.mail_message_view_list_line_history").id, "list"),

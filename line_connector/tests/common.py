@@ -51,7 +51,7 @@ class LineCommon:
             channel_secret=secret, provider_id=provider_id, display_name=name)
         channel = cls.env["line.channel"].create(dict({
             "name": name,
-            "line_channel_id": emu_channel["channel_id"],
+            "channel_number": emu_channel["channel_id"],
             "channel_secret": secret,
             "provider_name": provider_id,
             "api_url": cls.emulator.base_url,

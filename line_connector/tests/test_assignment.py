@@ -128,7 +128,7 @@ class TestAssignment(LineTransactionCase):
         self.assertEqual((activity.user_id, activity.activity_type_id.name), (self.agents[1], "Reply on LINE"))
         self.assertFalse(self.env["mail.activity"].search([("user_id", "=", self.agents[0].id)]),
                          "nothing left on the first assignee's to-do list")
-        conversation.with_user(self.manager).line_assignee_id = self.agents[2]
+        conversation.with_user(self.manager).action_line_reassign(self.agents[2].id)
         self.assertEqual(identity.activity_ids.user_id, self.agents[2])
 
     def test_team_and_group_targets(self):
@@ -177,7 +177,10 @@ class TestAssignment(LineTransactionCase):
     def test_manual_reassign(self):
         conversation = self.receive(self.new_customer("Moving"))
         target = self.agents[2] if conversation.line_assignee_id != self.agents[2] else self.agents[0]
-        conversation.with_user(self.manager).line_assignee_id = target
+        action = conversation.with_user(self.manager).action_line_open_reassign()
+        wizard = self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]).create(
+            {"user_id": target.id})
+        wizard.action_reassign()
         self.assertEqual(conversation.line_assignee_id, target)
         self.assertIn(target.partner_id, conversation.channel_member_ids.partner_id)
         outsider = new_test_user(self.env, "outsider", groups="base.group_user")
@@ -203,9 +206,10 @@ class TestAssignmentConcurrency(TransactionCase):
             tag = uuid.uuid4().hex[:8]
             users = env["res.users"].create([{"name": f"Race {i}", "login": f"race-{tag}-{i}"} for i in range(3)])
             channel = env["line.channel"].create({
-                "name": "Race", "line_channel_id": "race", "channel_secret": "s", "assign_target": "users",
+                "name": "Race", "channel_number": "race", "channel_secret": "s", "assign_target": "users",
                 "assign_user_ids": [(6, 0, users.ids)], "responsible_user_ids": [(6, 0, users.ids)]})
-            cr.commit()
+            # The workers' data must be committed.
+            cr.commit()  # pylint: disable=invalid-commit
         try:
             barrier, picks = threading.Barrier(2), []
 
@@ -219,7 +223,8 @@ class TestAssignmentConcurrency(TransactionCase):
                         try:
                             user_id = env["line.channel"].browse(channel.id)._pick_assignee().id
                             env.flush_all()
-                            cr.commit()
+                            # The workers' data must be committed.
+                            cr.commit()  # pylint: disable=invalid-commit
                         except SerializationFailure:
                             cr.rollback()
                             env.invalidate_all()
@@ -238,7 +243,8 @@ class TestAssignmentConcurrency(TransactionCase):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["line.channel"].browse(channel.id).unlink()
                 env["res.users"].browse(users.ids).unlink()
-                cr.commit()
+                # The workers' data must be committed.
+                cr.commit()  # pylint: disable=invalid-commit
 
 
 @tagged("post_install", "-at_install")

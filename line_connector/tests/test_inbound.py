@@ -4,8 +4,6 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.line_connector import const
-
 from .common import LineHttpCase
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -144,8 +142,7 @@ class TestInbound(LineHttpCase):
     def test_processing_jobs_share_every_customer(self):
         """The processing jobs share the events: a burst wakes each of them, and either one alone
         takes every customer's events, each customer's in order."""
-        crons = self.env["ir.cron"].browse(
-            self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True) for xmlid in const.EVENT_CRONS)
+        crons = self.env["line.event"]._queue_jobs()
         Trigger = self.env["ir.cron.trigger"].sudo()
         last_trigger = Trigger.search([], order="id desc", limit=1).id or 0
         customers = [self.emu.create_user(provider_id="provider-osaka", display_name=f"P{i}") for i in range(6)]

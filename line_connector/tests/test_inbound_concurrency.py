@@ -41,7 +41,7 @@ class TestJobsInParallel(TransactionCase):
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             channel = env["line.channel"].create({
-                "name": name, "line_channel_id": emu_channel["channel_id"],
+                "name": name, "channel_number": emu_channel["channel_id"],
                 "channel_secret": emu_channel["channel_secret"], "provider_name": provider,
                 "api_url": emulator.base_url, "data_url": emulator.base_url,
                 "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})

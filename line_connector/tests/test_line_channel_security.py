@@ -27,7 +27,7 @@ class TestLineChannelSecurity(LineTransactionCase):
 
     def test_operators_see_the_customers_of_their_companies(self):
         osaka = self.receive(self.new_customer("Osaka customer")).line_identity_id
-        kyoto_emu = {"channel_id": self.kyoto_channel.line_channel_id}
+        kyoto_emu = {"channel_id": self.kyoto_channel.channel_number}
         kyoto = self.receive(self.new_customer("Kyoto customer"), channel=self.kyoto_channel,
                              emu_channel=kyoto_emu).line_identity_id
         Identity = self.env["line.identity"]
@@ -45,7 +45,7 @@ class TestLineChannelSecurity(LineTransactionCase):
     def test_secrets_are_hidden_from_operators(self):
         channel = self.line_channel.with_user(self.operator)
         self.assertEqual(channel.name, "Osaka Store")
-        for field in ("channel_secret", "access_token", "line_channel_id", "webhook_url", "webhook_registered_url",
+        for field in ("channel_secret", "access_token", "channel_number", "webhook_url", "webhook_registered_url",
                       "check_report"):
             self.assertNotIn(field, channel.fields_get())
             with self.assertRaises(AccessError):
@@ -57,7 +57,7 @@ class TestLineChannelSecurity(LineTransactionCase):
             self.line_channel.with_user(self.operator).write({"name": "Renamed"})
         with self.assertRaises(AccessError):
             self.env["line.channel"].with_user(self.operator).create({
-                "name": "Mine", "line_channel_id": "1", "channel_secret": "x"})
+                "name": "Mine", "channel_number": "1", "channel_secret": "x"})
 
     def test_operator_can_still_use_the_channel_to_reach_line(self):
         # Sending as an operator needs the credentials, read with sudo in one place only.
@@ -67,7 +67,7 @@ class TestLineChannelSecurity(LineTransactionCase):
     def _conversation_with_answer(self, channel, name):
         """A customer writes to ``channel`` (a webhook event) and a manager answers (an outgoing message)."""
         conversation = self.receive(self.new_customer(name), channel=channel,
-                                    emu_channel={"channel_id": channel.line_channel_id})
+                                    emu_channel={"channel_id": channel.channel_number})
         conversation.with_user(self.manager).message_post(
             body=f"Hello {name}", message_type="comment", subtype_xmlid="mail.mt_comment")
         return conversation

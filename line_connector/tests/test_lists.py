@@ -121,7 +121,7 @@ class TestConversationLists(LineTransactionCase):
 
     def test_reply_later_is_a_dated_reminder_done_by_answering(self):
         action = self.unlinked_new.with_user(self.operator).action_line_reply_later()
-        form = Form(self.env[action["res_model"]].with_user(self.operator).with_context(action["context"]))
+        form = Form(self.env[action["res_model"]].with_user(self.operator).with_context(**action["context"]))
         self.assertEqual(form.date_deadline, fields.Date.context_today(self.operator) + timedelta(days=1))
         form.date_deadline = fields.Date.context_today(self.operator) + timedelta(days=3)
         form.save().action_schedule_activities()

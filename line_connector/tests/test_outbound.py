@@ -7,8 +7,6 @@ from markupsafe import Markup
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.line_connector import const
-
 from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
@@ -94,8 +92,7 @@ class TestOutbound(LineConversationCase):
     def test_sending_jobs_share_every_conversation(self):
         """The sending jobs share the messages: replies to many customers wake each of them, and
         either one alone sends every conversation's messages, each conversation's in order."""
-        crons = self.env["ir.cron"].browse(
-            self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=True) for xmlid in const.SEND_CRONS)
+        crons = self.env["line.message"]._queue_jobs()
         conversations = self.conversation
         for i in range(5):
             customer = self.emu.create_user(provider_id="provider-osaka", display_name=f"S{i}")

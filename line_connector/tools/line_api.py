@@ -424,11 +424,6 @@ class LineClient:
 
         return self._call("download content", call, data=True)
 
-    def transcoding_status(self, message_id):
-        """:return: 'processing', 'succeeded' or 'failed'"""
-        return self._call("transcoding status", lambda client: messaging.MessagingApiBlob(
-            client).get_message_content_transcoding_by_message_id(message_id, _request_timeout=self.timeout)).status
-
     # -- sending --------------------------------------------------------------
 
     @staticmethod

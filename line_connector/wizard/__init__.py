@@ -1,1 +1,2 @@
 from . import line_link_wizard
+from . import line_reassign_wizard

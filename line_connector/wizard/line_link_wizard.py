@@ -1,7 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.line_connector import utils
+from .. import utils
 
 
 class LineLinkWizard(models.TransientModel):
@@ -39,7 +39,7 @@ class LineLinkWizard(models.TransientModel):
             partner = self.identity_id._create_partner_from_profile()
         else:
             if not self.partner_id:
-                raise UserError(_("Choose the contact this LINE customer is."))
+                raise UserError(self.env._("Choose the contact this LINE customer is."))
             partner = self.partner_id
             self.identity_id._link_partner(partner)
         return self._after_link(partner)

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class CrmLead(models.Model):
@@ -25,7 +25,7 @@ class CrmLead(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("LINE history of %s", self.line_identity_id.name),
+            "name": self.env._("LINE history of %s", self.line_identity_id.name),
             "res_model": "mail.message",
             "view_mode": "list,form",
             "views": [(self.env.ref("line_connector.mail_message_view_list_line_history").id, "list"),

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class LineIdentity(models.Model):
@@ -10,14 +10,15 @@ class LineIdentity(models.Model):
         """A lead for this LINE customer, with what LINE tells about them."""
         self.ensure_one()
         lead = self.env["crm.lead"].create({
-            "name": _("LINE: %s", self.name),
+            "name": self.env._("LINE: %s", self.name),
             "contact_name": self.name,
             "partner_id": self.partner_id.id,
             "line_identity_id": self.id,
-            "description": _("From LINE (%s)", self.provider_name),
+            "description": self.env._("From LINE (%s)", self.provider_name),
         })
         for conversation in self.conversation_ids:
-            conversation._line_notify(_("Lead %(lead)s created by %(user)s.", lead=lead.name, user=self.env.user.name))
+            conversation._line_notify(
+                self.env._("Lead %(lead)s created by %(user)s.", lead=lead.name, user=self.env.user.name))
         return lead
 
     def _link_lead(self, lead):
@@ -25,4 +26,4 @@ class LineIdentity(models.Model):
         lead.line_identity_id = self
         for conversation in self.conversation_ids:
             conversation._line_notify(
-                _("Linked to lead %(lead)s by %(user)s.", lead=lead.name, user=self.env.user.name))
+                self.env._("Linked to lead %(lead)s by %(user)s.", lead=lead.name, user=self.env.user.name))

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -7,7 +7,7 @@ class LineLinkWizard(models.TransientModel):
 
     mode = fields.Selection(selection_add=[("new_lead", "A new lead"), ("lead", "An existing lead")],
                             ondelete={"new_lead": "set default", "lead": "set default"})
-    lead_id = fields.Many2one("crm.lead", "Lead")
+    lead_id = fields.Many2one("crm.lead")
 
     def action_link(self):
         self.ensure_one()
@@ -16,7 +16,7 @@ class LineLinkWizard(models.TransientModel):
             return self._open_lead(lead)
         if self.mode == "lead":
             if not self.lead_id:
-                raise UserError(_("Choose the lead of this LINE customer."))
+                raise UserError(self.env._("Choose the lead of this LINE customer."))
             self.identity_id._link_lead(self.lead_id)
             if self.lead_id.partner_id and not self.identity_id.partner_id:
                 self.identity_id._link_partner(self.lead_id.partner_id)

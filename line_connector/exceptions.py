@@ -1,0 +1,27 @@
+"""The addon's own exceptions, named for what they mean. LINE's errors are the adapter's
+(``tools/line_api.py``); these say what the queue must do with an item."""
+
+
+class LineCreateRace(Exception):
+    """Another transaction created the same record first (a new customer's identity or
+    conversation): the item is tried again, and then finds the other transaction's record."""
+
+
+class LineContentNotReady(Exception):
+    """LINE is still preparing a video's or an audio's content (202): look again in a moment."""
+
+    def __str__(self):
+        return f"LINE has not finished preparing the content of message {self.args[0]}"
+
+
+class LineEventWaits(Exception):
+    """The event waits for others (the rest of an image set): look again in a moment."""
+
+
+class LineQueueLockLost(Exception):
+    """A commit in the middle of an item released its lock and another run took it: that run
+    finishes it."""
+
+
+class LineReplyUnconfirmed(Exception):
+    """A reply LINE may or may not have delivered: a person must check before it is sent again."""
