@@ -11,3 +11,4 @@ from . import test_translations
 from . import test_webhook_http
 from . import test_composer_notice
 from . import test_outbound_media
+from . import test_structure

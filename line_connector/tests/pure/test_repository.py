@@ -1,5 +1,6 @@
 """The repository's own hygiene: lint clean, XML well formed, translations complete."""
 
+import ast
 import pathlib
 import re
 import subprocess
@@ -17,6 +18,27 @@ def test_ruff_is_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pylint_odoo_is_clean():
+    result = subprocess.run([sys.executable, "-m", "pylint", "--rcfile", str(ROOT / ".pylintrc"),
+                             "line_connector", "line_connector_crm"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+CODE = sorted(p for addon in ADDONS for p in addon.rglob("*.py") if "tests" not in p.relative_to(addon).parts)
+
+
+@pytest.mark.parametrize("path", CODE, ids=str)
+def test_model_files_and_methods_are_small(path):
+    """A model file does one job (350 lines at most); a method does one thing (40 lines at most)."""
+    source = path.read_text()
+    if path.parent.name == "models":
+        assert len(source.splitlines()) <= 350, f"{path.name}: {len(source.splitlines())} lines"
+    long = [f"{node.name}: {node.end_lineno - node.lineno + 1} lines" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40]
+    assert not long, long
 
 
 @pytest.mark.parametrize("path", sorted(p for addon in ADDONS for p in addon.rglob("*.xml")), ids=str)
