@@ -13,6 +13,7 @@ SECTIONS = [
     ("DESCRIPTION.md", None),
     ("CONFIGURE.md", "Configuration"),
     ("USAGE.md", "Usage"),
+    ("DEVELOP.md", "Architecture"),
     ("HISTORY.md", "Changelog"),
     ("CONTRIBUTORS.md", "Contributors"),
 ]
