@@ -1,9 +1,9 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
-from .. import const, utils
+from .. import const
 
 _logger = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class LineChannel(models.Model):
     assign_activity = fields.Boolean(
         "Schedule 'Reply on LINE'", help="The assignee also gets a 'Reply on LINE' activity.")
     assign_pointer_user_id = fields.Many2one(
-        "res.users", "Last Assigned", readonly=True, copy=False,
-        help="Round robin goes on after this person.")
+        "res.users", "Last Assigned", compute="_compute_assign_pointer_user_id",
+        help="Who the rule last gave a conversation to; round robin goes on in turn.")
     default_company_id = fields.Many2one(
         "res.company", "Company for New Customers",
         help="Shared channels: the company new conversations belong to.")
@@ -77,15 +77,11 @@ class LineChannel(models.Model):
     def _pick_assignee(self, identity=None):
         """Choose who answers a new conversation of this channel.
 
-        The round-robin pointer is read and moved under a row lock on the channel, so two
-        newcomers processed at once never share or skip a turn.
+        Round robin takes turns from the channel's own PostgreSQL sequence: two newcomers
+        processed at once get two consecutive turns, and no transaction waits for another or
+        fails to serialize on a shared row (a hot row every new customer would queue on).
         """
         self.ensure_one()
-        # A concurrent turn makes this a serialization failure (repeatable read): the caller's
-        # transaction is retried, as Odoo retries requests and the cron retries events.
-        with mute_logger("odoo.sql_db"):
-            self.env.cr.execute(SQL("SELECT id FROM line_channel WHERE id = %s FOR NO KEY UPDATE", self.id))
-        self.invalidate_recordset(["assign_pointer_user_id"])
         candidates = self._assign_candidates()
         previous = identity and identity._previous_assignee()
         if previous and previous in candidates | self.responsible_user_ids and self._is_available(previous):
@@ -97,12 +93,46 @@ class LineChannel(models.Model):
         if not eligible:
             return self.assign_fallback_user_id
         if self.assign_method == "least_busy":
-            user = min(eligible, key=lambda u: (counts.get(u.id, 0), u.id))
-        else:
-            user = utils.next_in_turn(candidates.ids, eligible.ids, self.assign_pointer_user_id.id)
-            user = self.env["res.users"].browse(user)
-        self.sudo().assign_pointer_user_id = user
-        return user
+            return min(eligible, key=lambda u: (counts.get(u.id, 0), u.id))
+        # The turn falls to a candidate of the rule in order; one who cannot take it passes it on.
+        start = (self._take_turn() - 1) % len(candidates)
+        return next(user for user in candidates[start:] + candidates[:start] if user in eligible)
+
+    def _take_turn(self):
+        """The next turn of the channel's round robin (1, 2, ...): never blocks, never rolls back."""
+        self.env.cr.execute(SQL("SELECT nextval(%s)", self._turn_sequence()))
+        return self.env.cr.fetchone()[0]
+
+    def _turn_sequence(self):
+        return f"line_channel_turn_{self.id}"
+
+    def init(self):
+        super().init()
+        self.env.cr.execute("SELECT id FROM line_channel")
+        self.browse(row[0] for row in self.env.cr.fetchall())._create_turn_sequences()
+
+    def _create_turn_sequences(self):
+        for channel in self:
+            self.env.cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s", SQL.identifier(channel._turn_sequence())))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        channels._create_turn_sequences()
+        return channels
+
+    def unlink(self):
+        sequences = [channel._turn_sequence() for channel in self]
+        result = super().unlink()
+        for sequence in sequences:
+            self.env.cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(sequence)))
+        return result
+
+    def _compute_assign_pointer_user_id(self):
+        for channel in self:
+            channel.assign_pointer_user_id = self.env["discuss.channel"].search(
+                [("line_channel_id", "=", channel.id), ("line_assignee_id", "!=", False)],
+                order="id desc", limit=1).line_assignee_id
 
     def _is_available(self, user):
         # Odoo's own answer (bus, extended by Time Off, Homeworking...), never im_status read by hand.
@@ -151,7 +181,8 @@ class LineChannel(models.Model):
         """Make ``user`` the one who answers: member, notified, and (if the channel wants) an activity."""
         previous = conversation.line_assignee_id
         conversation._line_write({"line_assignee_id": user.id})
-        conversation.add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
+        # sudo: discuss.channel.member - whoever may reassign adds the assignee, member or not
+        conversation.sudo().add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
         if note:
             conversation._line_notify(
                 self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
