@@ -53,12 +53,23 @@ EVENT_STATES = [
     ("failed", "Failed"),
 ]
 EVENT_MAX_ATTEMPTS = 5
+# Events LINE sends to a disconnected (archived) channel are kept, parked with this reason, and
+# processed when the channel is turned on again.
+EVENT_DISCONNECTED_REASON = "The LINE channel was disconnected when LINE sent this event."
+# A lost race (two jobs creating one new customer) is retried after 0-2 s, never counted as a failure.
+RACE_RETRY_SECONDS = (0, 2)
 EVENT_BATCH = 200                 # events one cron run takes before it re-triggers itself
 EVENT_RETRY_DELAYS = (5, 30, 120, 600)   # seconds before attempts 2, 3, 4, 5
 CONTENT_NOT_READY_DELAY = 3       # seconds between polls while LINE transcodes a video/audio
 CONTENT_READY_TIMEOUT = 600       # seconds after which a content still not ready counts as a failure
 IMAGE_SET_WAIT = 30               # seconds to wait for the rest of an image set before posting it
 PROFILE_REFRESH_HOURS = 24
+
+# Privacy: LINE honours a reply token at most 20 minutes (a redelivered event's); the payloads of
+# events processed more than this many days ago are purged (Settings > Discuss > LINE).
+REPLY_TOKEN_MAX_AGE_MINUTES = 20
+EVENT_RETENTION_DAYS = 30
+EVENT_RETENTION_PARAM = "line_connector.event_retention_days"
 
 FRIEND_STATES = [
     ("unknown", "Unknown"),
@@ -88,6 +99,9 @@ SEND_MAX_ATTEMPTS = 6
 SEND_RETRY_DELAYS = (2, 10, 30, 120, 600)   # seconds before attempts 2..6
 SEND_BATCH = 100
 LOADING_SECONDS = 20
+# A LINE conversation answered and quiet this many days leaves its members' sidebars (until the
+# customer writes again); one assigned to someone else leaves the others' sidebars once read.
+LINE_QUIET_DAYS = 3
 IMAGE_MIMETYPES = ("image/jpeg", "image/png")
 VIDEO_MIMETYPES = ("video/mp4",)
 PREVIEW_SIZE = 240    # px: LINE wants a preview image of at most 1 MB
@@ -109,6 +123,7 @@ FAILURE_TYPES = [
     ("line_standby", "LINE: another module holds the chat (standby)"),
     ("line_invalid", "LINE refused the message"),
     ("line_auth", "LINE: channel credentials refused"),
+    ("line_disconnected", "LINE: the channel is disconnected"),
     ("line_error", "LINE could not be reached"),
 ]
 

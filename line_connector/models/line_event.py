@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+import random
 from datetime import datetime
 
 from psycopg2.errors import SerializationFailure
@@ -147,9 +148,10 @@ class LineEvent(models.Model):
             self.line_chat_id else None
 
     def _queue_waiting(self):
-        # Waiting for the rest of an image set, or for another transaction's new identity; a video
+        # Waiting for the rest of an image set, another transaction's new identity, or a retry after
+        # a failure (until it is parked): the customer's later events wait for it, in order. A video
         # LINE is still preparing is already posted in its place and holds nothing back.
-        return self.state == "new" and not self.error and not self.content_pending
+        return self.state == "new" and not self.content_pending
 
     def _queue_process_one(self):
         """Process one event; one bad event cannot block the others."""
@@ -168,15 +170,11 @@ class LineEvent(models.Model):
             self._wait_for_content(not_ready)
         except LineEventWaits:
             self._queue_wait(1)
-        except (LineCreateRace, SerializationFailure) as race:
-            # Another transaction created the same identity/conversation, or moved the same
-            # assignment pointer: its work is visible to the next transaction, tried at once. The
-            # event waits (holding back the customer's later ones) and is no failure, unless it
-            # keeps losing.
-            if self.attempts + 1 >= self._queue_max_attempts:
-                self._queue_retry(race)
-            else:
-                self._queue_wait(0, attempts=self.attempts + 1)
+        except (LineCreateRace, SerializationFailure):
+            # Another transaction created the same identity or conversation, or changed a row this
+            # one read: its work is visible to the next transaction. A lost race is no failure of
+            # the event: tried again shortly (with jitter, so that racing jobs part), not counted.
+            self._queue_wait(random.randint(*const.RACE_RETRY_SECONDS))
         except Exception as error:
             # Any failure is recorded on the event, retried, then parked: never raised.
             self._queue_retry(error)

@@ -488,16 +488,37 @@ class TestInbound(LineHttpCase):
         stored.action_reprocess()
         self.assertEqual((stored.state, stored.attempts), ("new", 0))
 
-    def test_a_failing_event_holds_back_nothing(self):
-        bad = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="x", timestamp=1000)
-        bad["message"] = "not an object"
-        good = self.emu.build_event(self.channel_id, self.hanako["user_id"], "text", text="still here",
-                                    timestamp=2000)
-        self.emu.deliver_raw(self.channel_id, [bad, good])
+    def test_later_messages_wait_for_an_earlier_one_being_retried(self):
+        """LINE failed once on the image's download: the texts sent after it wait, and all three
+        are shown in the order the customer sent them."""
+        self.emu.set_fault("content", "500", rate=1.0)
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        for text in ("look at this", "what do you think?"):
+            self.emu.send_text(self.channel_id, self.hanako["user_id"], text)
         self.process()
-        self.assertIn("still here", self.customer_messages(self.conversation_of(self.hanako)).body)
-        failed = self.env["line.event"].search([("webhook_event_id", "=", bad["webhookEventId"])])
-        self.assertEqual((failed.state, failed.attempts), ("new", 1), "retried later")
+        self.assertFalse(self.customer_messages(self.conversation_of(self.hanako)), "nothing overtakes the image")
+        self.emu.clear_faults()
+        self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"])]).next_attempt = False
+        self.process()
+        first, second, third = self.customer_messages(self.conversation_of(self.hanako))
+        self.assertEqual(first.attachment_ids.raw, PNG)
+        self.assertIn("look at this", second.body)
+        self.assertIn("what do you think?", third.body)
+
+    def test_a_failing_event_holds_back_the_customer_until_it_is_parked(self):
+        self.emu.set_fault("content", "500", rate=1.0)
+        self.addCleanup(self.emu.clear_faults)
+        self.emu.send_image(self.channel_id, self.hanako["user_id"], PNG)
+        self.emu.send_text(self.channel_id, self.hanako["user_id"], "still here")
+        image = self.env["line.event"].search([("line_user_id", "=", self.hanako["user_id"]),
+                                               ("message_type", "=", "image")])
+        for attempt in range(1, 6):
+            self.assertFalse(self.customer_messages(self.conversation_of(self.hanako)), f"waits ({attempt})")
+            image.next_attempt = False
+            self.process()
+        self.assertEqual((image.state, image.attempts), ("failed", 5))
+        self.assertIn("still here", self.customer_messages(self.conversation_of(self.hanako)).body,
+                      "parked, it holds back nothing any more")
 
     def test_an_event_parked_while_line_failed_is_reprocessed_into_its_message(self):
         self.emu.set_fault("content", "500", rate=1.0)
