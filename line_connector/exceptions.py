@@ -1,5 +1,18 @@
 """The addon's own exceptions, named for what they mean. LINE's errors are the adapter's
-(``tools/line_api.py``); these say what the queue must do with an item."""
+(``tools/line_api.py``); these say what the queue must do with an item, or why a user may not."""
+
+
+from odoo.exceptions import AccessError
+
+
+class LineGuardError(AccessError):
+    """A user tried to change what ties a record to LINE (its channel, company, customer, chat, or a
+    customer's LINE user ID): only the integration's own actions do, after their own checks."""
+
+    def __init__(self, records, field_names):
+        names = ", ".join(sorted(records._fields[name]._description_string(records.env) for name in field_names))
+        super().__init__(records.env._("%(fields)s of %(model)s change only through the LINE integration's own "
+                                       "actions.", fields=names, model=records._description))
 
 
 class LineCreateRace(Exception):

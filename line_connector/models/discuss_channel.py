@@ -8,7 +8,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..const import CTX_INBOUND
-from ..exceptions import LineCreateRace
+from ..exceptions import LineCreateRace, LineGuardError
+
+_GUARDED = frozenset({"line_channel_id", "line_identity_id", "line_chat_id", "line_company_id", "line_assignee_id",
+                      "line_team_id", "line_standby", "line_read_message_id"})
 
 
 class DiscussChannel(models.Model):
@@ -93,6 +96,27 @@ class DiscussChannel(models.Model):
         except IntegrityError as error:
             raise LineCreateRace(chat_id or identity.line_user_id) from error
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._line_guard(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._line_guard(vals)
+        return super().write(vals)
+
+    def _line_guard(self, vals):
+        """What ties a conversation to LINE changes only through the integration's own actions, which
+        check who may do it and then write as the integration (``_line_write``)."""
+        guarded = _GUARDED.intersection(vals)
+        if "channel_type" in vals and (vals["channel_type"] == "line" or "line" in self.mapped("channel_type")):
+            guarded.add("channel_type")  # a LINE conversation does not become another channel, nor the reverse
+        if guarded:
+            raise LineGuardError(self, guarded)
+
     def _line_write(self, vals):
         """Write the fields that tie the conversation to LINE (routing, assignment, standby), which
         only the integration's own actions change, after their own checks."""
@@ -130,6 +154,10 @@ class DiscussChannel(models.Model):
         # sudo: line.identity, line.channel - the customer's state, for whoever sees the conversation
         conversation = self.sudo()
         identity, channel = conversation.line_identity_id, conversation.line_channel_id
+        if not channel.active:
+            return "line_disconnected", self.env._(
+                "The LINE channel %s is disconnected: Odoo neither sends nor receives for it until a LINE manager "
+                "turns it on again.", channel.name)
         if identity and not self.line_chat_id:
             if identity.friend_state == "blocked":
                 return "line_blocked", self.env._(
@@ -159,28 +187,11 @@ class DiscussChannel(models.Model):
         return self.line_identity_id.action_open_link_wizard()
 
     def action_line_reply_later(self):
-        """Snooze: a dated "Reply on LINE" activity on the customer, for me by default.
-
-        It is marked done when someone answers the customer in this conversation.
-        """
+        """Snooze: a dated "Reply on LINE" activity on the customer (done when someone answers)."""
         self.ensure_one()
         if not self.line_identity_id:
             raise UserError(self.env._("A group conversation has no single customer to come back to."))
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Reply later"),
-            "res_model": "mail.activity.schedule",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "active_model": "line.identity",
-                "active_id": self.line_identity_id.id,
-                "active_ids": self.line_identity_id.ids,
-                "default_activity_type_id": self.env.ref("line_connector.mail_activity_type_reply_line").id,
-                "default_activity_user_id": self.env.uid,
-                "default_date_deadline": fields.Date.context_today(self) + timedelta(days=1),
-            },
-        }
+        return self.line_identity_id.action_line_reply_later()
 
     def _line_check_can_assign(self):
         """LINE operators hand over the conversations they can see; nobody else does."""
@@ -313,12 +324,7 @@ class DiscussChannel(models.Model):
         self.ensure_one()
         if not self.is_member:
             self.check_access("write")
-        # sudo: line.message - the ledger is the integration's; a member may resend in their conversation
-        ledger = self.env["line.message"].sudo().search([
-            ("conversation_id", "=", self.id), ("mail_message_id", "=", message_id), ("state", "=", "failed")])
-        ledger.action_resend()
-        ledger.mail_message_id._notify_message_notification_update()
-        return bool(ledger)
+        return self.env["line.message"]._resend_in(self, message_id)
 
     def execute_command_line_template(self, body="", **kwargs):
         """``/template <shortcut>``: render a LINE template for this customer and send it."""

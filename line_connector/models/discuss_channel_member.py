@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .. import const
 from ..tools import line_api
@@ -15,6 +15,30 @@ class DiscussChannelMember(models.Model):
     line_loading_date = fields.Datetime(
         "LINE Loading Shown", readonly=True, copy=False,
         help="When this operator's typing last started LINE's loading indicator for the customer.")
+
+    @api.model
+    def _cron_line_unpin(self):
+        """Keep operators' sidebars short, as livechat does with ended sessions: a LINE conversation
+        leaves the sidebar of a member who has read it when nobody needs it (answered, and quiet for
+        days), or when someone else is assigned to it. A customer writing again brings it back, with
+        its unread counter and notification; it stays in LINE Conversations, the contact and search."""
+        quiet = fields.Datetime.now() - timedelta(days=const.LINE_QUIET_DAYS)
+        members = self.search([("is_pinned", "=", True), ("channel_id.channel_type", "=", "line"),
+                               ("partner_id", "!=", False)])
+        unpinned = members.filtered(lambda member: member.message_unread_counter == 0 and (
+            member._line_quiet(quiet) or member._line_someone_elses()))
+        unpinned.write({"unpin_dt": fields.Datetime.now()})
+        for member in unpinned:
+            member._bus_send("discuss.channel/unpin", {"id": member.channel_id.id})
+        return len(unpinned)
+
+    def _line_quiet(self, since):
+        conversation = self.channel_id
+        return not conversation.line_unreplied and (conversation.last_interest_dt or since) < since
+
+    def _line_someone_elses(self):
+        assignee = self.channel_id.line_assignee_id
+        return bool(assignee) and self.partner_id != assignee.partner_id
 
     def _notify_typing(self, is_typing):
         super()._notify_typing(is_typing)
@@ -56,7 +80,8 @@ class DiscussChannelMember(models.Model):
         # LINE shows it in one-to-one chats only, and a customer who blocked the account sees nothing.
         self.ensure_one()
         conversation = self.channel_id
-        return not conversation.line_chat_id and conversation.line_identity_id.friend_state != "blocked"
+        return (not conversation.line_chat_id and conversation.line_identity_id.friend_state != "blocked"
+                and conversation.line_channel_id.active)
 
     def _line_show_loading(self):
         """Show LINE's "typing" animation to the customer while an operator types (the caller
@@ -71,7 +96,7 @@ class DiscussChannelMember(models.Model):
         """Tell LINE the customer's messages were read, when Chat is on (LINE shows "Read")."""
         self.ensure_one()
         conversation = self.channel_id
-        if conversation.line_channel_id.chat_mode != const.CHAT_MODE_CHAT:
+        if conversation.line_channel_id.chat_mode != const.CHAT_MODE_CHAT or not conversation.line_channel_id.active:
             return
         # sudo: mail.message - the read tokens are kept out of users' sight
         message = self.env["mail.message"].sudo().search([
@@ -84,6 +109,10 @@ class DiscussChannelMember(models.Model):
         conversation.sudo().line_read_message_id = message
         client = conversation.line_channel_id._line_client()
         token = message.line_mark_as_read_token
+        # LINE marks that message and every earlier one read: their tokens are of no more use.
+        self.env["mail.message"].sudo().search([
+            ("model", "=", "discuss.channel"), ("res_id", "=", conversation.id), ("id", "<=", message.id),
+            ("line_mark_as_read_token", "!=", False)]).line_mark_as_read_token = False
         self.env.cr.postcommit.add(lambda: _quietly(client.mark_as_read, token))
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const
 from ..tools import line_api
@@ -158,14 +158,25 @@ class LineChannel(models.Model):
     def write(self, vals):
         if vals.get("scope") == "shared":
             vals["company_id"] = False
-        return super().write(vals)
+        reconnected = self.filtered(lambda channel: not channel.active) if vals.get("active") else self.browse()
+        result = super().write(vals)
+        if reconnected:
+            # What LINE sent while the channel was disconnected was kept: it is processed now.
+            self.env["line.event"].search([("channel_id", "in", reconnected.ids), ("state", "=", "failed"),
+                                           ("error", "=", const.EVENT_DISCONNECTED_REASON)])._queue_requeue()
+        return result
+
+    def _line_check_manager(self):
+        """LINE managers only, on channels of their companies: checked before any call to LINE."""
+        if not self.env.su and not self.env.user.has_group(MANAGER):
+            raise AccessError(self.env._("Only LINE managers can do this with a LINE channel."))
+        self.check_access("write")
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
-        base_url = self.get_base_url()
         for channel in self:
             token = channel.webhook_token
-            channel.webhook_url = f"{base_url}{const.WEBHOOK_ROUTE}/{token}" if token else False
+            channel.webhook_url = f"{channel.get_base_url()}{const.WEBHOOK_ROUTE}/{token}" if token else False
 
     # ------------------------------------------------------------------
     # Webhook
@@ -207,6 +218,7 @@ class LineChannel(models.Model):
 
     def action_view_failed_events(self):
         self.ensure_one()
+        self._line_check_manager()
         action = self.env["ir.actions.act_window"]._for_xml_id("line_connector.line_event_action")
         action["domain"] = [("channel_id", "=", self.id)]
         action["context"] = {"search_default_failed": 1}
@@ -228,6 +240,7 @@ class LineChannel(models.Model):
             token_margin=const.TOKEN_REFRESH_MARGIN)
 
     def action_check_connection(self):
+        self._line_check_manager()
         for channel in self:
             channel._check_connection()
         return True
@@ -239,6 +252,7 @@ class LineChannel(models.Model):
         roll back the check that tells the admin what else is right or wrong.
         """
         self.ensure_one()
+        self._line_check_manager()
         client = self._line_client()
         try:
             client.set_webhook_endpoint(self.webhook_url)
@@ -297,6 +311,7 @@ class LineChannel(models.Model):
 
     def action_new_webhook_url(self):
         """Issue a new unguessable webhook URL (the old one stops working at once)."""
+        self._line_check_manager()
         for channel in self:
             channel.webhook_token = _new_webhook_token()
             channel.check_state = "unchecked"

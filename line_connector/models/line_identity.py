@@ -1,5 +1,6 @@
 import base64
 import logging
+from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
@@ -7,7 +8,7 @@ from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from .. import const, utils
-from ..exceptions import LineCreateRace
+from ..exceptions import LineCreateRace, LineGuardError
 from ..tools import line_api
 
 _logger = logging.getLogger(__name__)
@@ -224,6 +225,46 @@ class LineIdentity(models.Model):
         candidates = Partner.search([("id", "in", [row[0] for row in self.env.cr.fetchall()])])
         ranked = sorted(candidates, key=lambda p: (-utils.name_similarity(p.name, self.name), p.id))
         return Partner.browse([p.id for p in ranked[:limit]])
+
+    def write(self, vals):
+        # Who the customer is at LINE changes only as LINE says (the integration writes it).
+        guarded = {"line_user_id", "provider_name", "guest_id"}.intersection(vals)
+        if guarded and not self.env.su:
+            raise LineGuardError(self, guarded)
+        return super().write(vals)
+
+    def action_line_reply_later(self):
+        """Snooze: a dated "Reply on LINE" activity on the customer, for me by default.
+
+        It is marked done when someone answers the customer.
+        """
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply later"),
+            "res_model": "mail.activity.schedule",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "active_model": "line.identity",
+                "active_id": self.id,
+                "active_ids": self.ids,
+                "default_activity_type_id": self.env.ref("line_connector.mail_activity_type_reply_line").id,
+                "default_activity_user_id": self.env.uid,
+                "default_date_deadline": fields.Date.context_today(self) + timedelta(days=1),
+            },
+        }
+
+    def unlink(self):
+        # The customer's conversations, messages, files, guest and events go too, not only this row.
+        self.env["line.privacy"]._erase(self)
+        return super().unlink()
+
+    def action_line_forget(self):
+        """Forget this LINE customer (LINE managers): everything Odoo keeps of them goes, a note stays."""
+        self.env["line.privacy"]._forget(self)
+        action = self.env["ir.actions.act_window"]._for_xml_id("line_connector.line_erasure_action")
+        return action
 
     def action_open_link_wizard(self):
         self.ensure_one()

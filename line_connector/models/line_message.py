@@ -267,6 +267,7 @@ class LineMessage(models.Model):
             request_id=result.get("request_id"),
             sent_message_ids=",".join(str(m.get("id")) for m in result.get("sent_messages") or []),
             sent_date=fields.Datetime.now(), failure_type=False)
+        self._forget_reply_token()
         self.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
                                            "failure_reason": False})
         self.mail_message_id._notify_message_notification_update()
@@ -279,6 +280,11 @@ class LineMessage(models.Model):
             self._queue_retry(str(error), counted=False)  # counted when sent
             return
         self._fail(*self._explain(error), request_id=error.request_id)
+
+    def _forget_reply_token(self):
+        """Single use: once this message is sent or failed, its event's reply token is erased."""
+        if self.reply_event_id.reply_token:
+            self.reply_event_id.reply_token = False
 
     @api.model
     def _explain(self, error):
@@ -302,10 +308,21 @@ class LineMessage(models.Model):
         if request_id:
             vals["request_id"] = request_id
         self._queue_park(reason, **vals)
+        self._forget_reply_token()
         self.notification_id.sudo().write({
             "notification_status": "exception", "failure_type": failure_type, "failure_reason": reason})
         if notify:
             self.mail_message_id._notify_message_notification_update()
+
+    @api.model
+    def _resend_in(self, conversation, message_id):
+        """Resend a Discuss message of ``conversation`` that LINE did not take (its members may)."""
+        # sudo: line.message - the ledger is the integration's; a member may resend in their conversation
+        ledger = self.sudo().search([
+            ("conversation_id", "=", conversation.id), ("mail_message_id", "=", message_id), ("state", "=", "failed")])
+        ledger.action_resend()
+        ledger.mail_message_id._notify_message_notification_update()
+        return bool(ledger)
 
     def action_resend(self):
         """Send failed messages again; the retry key is kept while LINE still honours it (24 h).

@@ -264,6 +264,25 @@ class TestOutbound(LineConversationCase):
         self.send()
         self.assertEqual(self.received(), [])
 
+    def test_a_disconnected_channel_sends_nothing_until_turned_on_again(self):
+        queued = self.post("Queued before the channel was turned off")
+        self.line_channel.active = False
+        self.addCleanup(setattr, self.line_channel, "active", True)
+        notice = self.conversation._line_store_values()["line_composer_notice"]
+        self.assertIn("disconnected", notice, "the composer says it before the operator writes")
+        new = self.post("Written while it is off")
+        self.send()
+        for message in (queued, new):
+            ledger = self.ledger(message)
+            self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_disconnected"))
+            self.assertIn("disconnected", message.notification_ids.failure_reason)
+        self.assertEqual(self.all_sent(), [], "nothing reached LINE")
+        self.line_channel.active = True
+        self.assertFalse(self.conversation._line_store_values()["line_composer_notice"])
+        self.conversation.with_user(self.operator).line_resend_message(new.id)
+        self.send()
+        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["Written while it is off"])
+
     def test_customer_who_blocks_after_queueing_gets_nothing(self):
         message = self.post("Queued while a friend")
         self.assertEqual(self.ledger(message).state, "queued")
