@@ -21,6 +21,7 @@
         "views/line_message_views.xml",
         "views/line_template_views.xml",
         "views/line_sticker_views.xml",
+        "views/line_erasure_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/discuss_channel_views.xml",

@@ -124,8 +124,9 @@ class LineInbound(models.AbstractModel):
         edit = self.env["line.event"]
         if related.filtered(lambda e: e.event_type == "unsend"):
             # Unsent before this event could be processed (it waited, or failed and was retried):
-            # its place is kept, its content is not fetched.
+            # its place is kept, its content is not fetched, its words not kept.
             post = Post(render.unsent(self.env))
+            self.env["line.privacy"]._scrub_unsent(event.channel_id, event.line_message_id)
         else:
             handler = getattr(self, f"_message_{kind}", None) if kind.isidentifier() else None
             if not handler:
@@ -173,6 +174,7 @@ class LineInbound(models.AbstractModel):
         message = self._find_line_message((data.get("unsend") or {}).get("messageId"))
         if not message:
             return None  # never stored, or its event not posted yet: that event sees this unsend
+        self.env["line.privacy"]._scrub_unsent(event.channel_id, message.line_message_id)
         conversation = self.env["discuss.channel"].browse(message.res_id)
         # sudo: mail.message - the customer's own message is changed on LINE's request; an empty
         # attachment list deletes its files
