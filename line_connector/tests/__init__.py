@@ -12,3 +12,6 @@ from . import test_webhook_http
 from . import test_composer_notice
 from . import test_outbound_media
 from . import test_structure
+from . import test_access_http
+from . import test_privacy
+from . import test_sidebar

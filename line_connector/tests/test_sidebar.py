@@ -1,0 +1,64 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .. import const
+from .common import LineConversationCase
+
+
+@tagged("post_install", "-at_install")
+class TestSidebar(LineConversationCase):
+    """Discuss starts with the LINE conversations that need someone, however many customers wrote once."""
+
+    first_message = "Is the shop open on Sunday?"
+
+    def sidebar(self, user):
+        return self.env["discuss.channel"].with_user(user)._get_channels_as_member()
+
+    def member(self, user):
+        return self.conversation.channel_member_ids.filtered(lambda m: m.partner_id == user.partner_id)
+
+    def read_all(self, user):
+        self.member(user)._mark_as_read(self.conversation.message_ids[:1].id)
+
+    def answer(self):
+        self.conversation.with_user(self.operator).message_post(
+            body="Yes, from 10 to 18.", message_type="comment", subtype_xmlid="mail.mt_comment")
+
+    def days_ago(self, days):
+        """The conversation's last message, and its members' last visit, were ``days`` ago."""
+        past = fields.Datetime.now() - timedelta(days=days)
+        self.conversation.last_interest_dt = past
+        self.conversation.channel_member_ids.last_interest_dt = past
+
+    def test_an_answered_quiet_conversation_leaves_the_sidebar_and_comes_back_when_the_customer_writes(self):
+        self.answer()
+        self.read_all(self.operator)
+        self.days_ago(const.LINE_QUIET_DAYS - 1)
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertIn(self.conversation, self.sidebar(self.operator), "not quiet long enough")
+        self.days_ago(const.LINE_QUIET_DAYS + 1)
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertNotIn(self.conversation, self.sidebar(self.operator))
+        self.assertIn(self.conversation, self.env["discuss.channel"].with_user(self.operator).search(
+            [("channel_type", "=", "line")]), "still in LINE Conversations")
+        self.emu.send_text(self.channel_id, self.customer["user_id"], "And on holidays?")
+        self.env["line.event"]._cron_process_events()
+        self.assertIn(self.conversation, self.sidebar(self.operator), "back with the customer's message")
+        self.assertEqual(self.member(self.operator).message_unread_counter, 1, "and its unread counter")
+
+    def test_an_unanswered_or_unread_conversation_stays(self):
+        self.days_ago(const.LINE_QUIET_DAYS + 1)
+        self.read_all(self.operator)
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertIn(self.conversation, self.sidebar(self.operator), "the customer waits for an answer")
+
+    def test_others_let_go_of_a_conversation_someone_is_assigned(self):
+        self.conversation.line_channel_id._line_assign(self.conversation, self.operator, note=False)
+        self.conversation.add_members(partner_ids=self.manager.partner_id.ids, post_joined_message=False)
+        self.read_all(self.manager)
+        self.days_ago(0.05)  # an hour later: the job runs every hour
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertNotIn(self.conversation, self.sidebar(self.manager), "the manager has read it, it is not theirs")
+        self.assertIn(self.conversation, self.sidebar(self.operator), "the assignee keeps it")
