@@ -37,17 +37,6 @@ def split_text(text, limit):
     return parts
 
 
-def next_in_turn(order, eligible, last):
-    """Round robin: the first of ``eligible`` after ``last`` in ``order`` (ids in ascending order),
-    going round. ``last`` need not be in ``order`` any more (someone left the rule)."""
-    eligible = set(eligible)
-    last = last or 0
-    for candidate in [i for i in order if i > last] + [i for i in order if i <= last]:
-        if candidate in eligible:
-            return candidate
-    return None
-
-
 def name_similarity(a, b):
     """How alike two names are, 0..1, ignoring case, spaces and honorifics (様, さん)."""
     def normalize(name):
