@@ -437,11 +437,12 @@ def main(argv=None):
     results = runner.new_results("faults.py", args, sys.argv[1:] if argv is None else argv)
     run_guarded(run, Context(args, Budget(args.max_seconds)), results)
     results["checks"] = [{"check": check, "passed": ok, "detail": str(detail)} for check, ok, detail in checks(results)]
-    path = runner.write_results(results, "faults", markdown(results), "faults-latest.md")
     print()
     for check in results["checks"]:
         print(f"{'PASS' if check['passed'] else 'FAIL'} {check['check']} ({check['detail']})")
-    say(f"results: {path.relative_to(ROOT)} and bench/results/faults-latest.md")
+    if results["phases"]:  # a run stopped before its first phase keeps the latest results as they are
+        path = runner.write_results(results, "faults", markdown(results), "faults-latest.md")
+        say(f"results: {path.relative_to(ROOT)} and bench/results/faults-latest.md")
     return 0 if all(check["passed"] for check in results["checks"]) else 1
 
 
