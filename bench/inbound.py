@@ -18,7 +18,6 @@ then writes bench/results/inbound-<date>.json and bench/results/latest.md (see b
 
 import argparse
 import json
-import os
 import secrets
 import sys
 import tempfile
@@ -67,27 +66,15 @@ print("BENCH_SETUP " + json.dumps({"token": line_channel.webhook_token, "floor_c
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a ~1 minute smoke run with fewer events")
-    parser.add_argument("--db", default="line_connector_bench", help="the database (dropped and created again)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (default 2)")
-    parser.add_argument("--cron-threads", type=int, default=2,
-                        help="Odoo cron workers (default 2: line_connector's two processing cron jobs share the "
-                             "events, and Odoo runs one job in one worker at a time)")
+    runner.add_server_options(parser, "line_connector_bench")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent clients of the floor phases")
     parser.add_argument("--post-concurrency", type=int, default=None,
                         help="concurrent clients of the message_post floor (default 8 x workers: Odoo's listen "
                              "backlog; more makes it measure the kernel's SYN retransmissions, see README)")
     parser.add_argument("--floor-channels", type=int, default=None,
                         help="distinct channels of the message_post floor (default: as many as senders)")
-    for name, value in PROFILES["full"].items():
-        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
-                            help=f"default {value} ({PROFILES['quick'][name]} with --quick)")
     parser.add_argument("--no-steady", action="store_true", help="skip the steady-rate phase")
-    parser.add_argument("--odoo-path", default=os.environ.get("ODOO_PATH", "~/.cache/odoo/18.0"))
-    args = parser.parse_args(argv)
-    for name, value in PROFILES["quick" if args.quick else "full"].items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    args = runner.parse_profiled(parser, PROFILES, argv)
     args.post_concurrency = args.post_concurrency or 8 * args.workers
     args.floor_channels = args.floor_channels or args.post_concurrency
     return args

@@ -20,7 +20,6 @@ then writes bench/results/outbound-<date>.json and bench/results/outbound-latest
 
 import argparse
 import json
-import os
 import secrets
 import sys
 import tempfile
@@ -78,19 +77,8 @@ print("BENCH_SETUP " + json.dumps({"conversations": conversations.ids, "floors":
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--db", default="line_connector_bench", help="the database (dropped and created again)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (default 2)")
-    parser.add_argument("--cron-threads", type=int, default=2, help="Odoo cron workers (default 2)")
-    for name, value in PROFILES["full"].items():
-        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
-                            help=f"default {value} ({PROFILES['quick'][name]} with --quick)")
-    parser.add_argument("--odoo-path", default=os.environ.get("ODOO_PATH", "~/.cache/odoo/18.0"))
-    args = parser.parse_args(argv)
-    for name, value in PROFILES["quick" if args.quick else "full"].items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    return args
+    runner.add_server_options(parser, "line_connector_bench")
+    return runner.parse_profiled(parser, PROFILES, argv)
 
 
 # ----------------------------------------------------------------------------------------------

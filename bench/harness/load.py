@@ -13,6 +13,7 @@ class Request:
     body: bytes = b""
     headers: dict = None
     tag: str = None          # e.g. the webhookEventId the request carries
+    port: int = None         # another server than the run's (several Odoo servers behind one URL)
 
 
 @dataclass
@@ -48,10 +49,12 @@ def _run_threads(targets):
         thread.join()
 
 
-def run_closed_loop(port, senders, deadline):
+def run_closed_loop(port, senders, deadline, on_answer=None):
     """Each sender (an iterable of Request, built lazily) in its own thread, one request at a time.
 
     :param deadline: time.monotonic() after which no sender starts a new request
+    :param on_answer: called with each Sample in the sender's thread, before its next request is
+        built (a sender that resends what was not acknowledged, as LINE does, reads it there)
     :return: (samples, truncated)
     """
     samples, lock, truncated = [], threading.Lock(), threading.Event()
@@ -61,9 +64,11 @@ def run_closed_loop(port, senders, deadline):
             if time.monotonic() >= deadline:
                 truncated.set()
                 return
-            sample = send(port, request)
+            sample = send(request.port or port, request)
             with lock:
                 samples.append(sample)
+            if on_answer:
+                on_answer(sample)
 
     _run_threads([lambda requests_=requests_: loop(requests_) for requests_ in senders])
     return samples, truncated.is_set()

@@ -44,3 +44,62 @@ def cron_runs(log_text, name="LINE: process webhook events"):
     """How often the cron ran the LINE job, and how many events each batch took."""
     batches = [int(m["done"]) for m in _CRON.finditer(log_text) if m["name"] == name]
     return {"batches": len(batches), "events": sum(batches), "largest_batch": max(batches, default=0)}
+
+
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<pid>\d+) (?P<level>[A-Z]+) \S+ (?P<logger>\S+): "
+                     r"(?P<message>.*)$")
+_VARIABLE = [(re.compile(r"'[^']*'|\"[^\"]*\""), "'?'"), (re.compile(r"\b[0-9A-Fa-f]*\d[0-9A-Fa-f]*\b"), "N")]
+
+
+def problems(log_text, top=12):
+    """Odoo's warnings and errors, by kind (numbers and quoted values masked), with one example each.
+
+    A record's kind is its first line and, when it has more (a traceback, a bad query's
+    PostgreSQL error), its last line: the exception that was raised.
+    """
+    kinds, examples, record = {}, {}, None
+
+    def close(record):
+        if record and record[0] in ("WARNING", "ERROR", "CRITICAL"):
+            level, logger, lines = record
+            text = lines[0] + (" | " + lines[-1].strip() if len(lines) > 1 else "")
+            kind = f"{level} {logger}: {_mask(_short(lines[0]))}" + (f" | {_mask(lines[-1].strip())}"
+                                                                     if len(lines) > 1 else "")
+            kinds[kind] = kinds.get(kind, 0) + 1
+            examples.setdefault(kind, text[:400])
+
+    for line in log_text.splitlines():
+        match = _RECORD.match(line)
+        if match:
+            close(record)
+            record = (match["level"], match["logger"], [match["message"]])
+        elif record and line.strip():
+            record[2].append(line)
+    close(record)
+    ordered = sorted(kinds.items(), key=lambda item: -item[1])[:top]
+    return [{"count": count, "kind": kind, "example": examples[kind]} for kind, count in ordered]
+
+
+def _short(message):
+    """A bad query's first words (``INSERT INTO line_event``), else the message's first 160 characters."""
+    query = re.match(r"bad query: b'(?:\\n|\s)*((?:\S+ ){0,3}\S+)", message)
+    return f"bad query: {query[1]} ..." if query else message[:160]
+
+
+def request_retries(log_text):
+    """Requests Odoo ran again after a concurrency failure (``odoo.service.model``), by failure."""
+    kinds = {}
+    for kind in re.findall(r"odoo\.service\.model: (\w+), \d+ tries left", log_text):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def _mask(text):
+    for pattern, replacement in _VARIABLE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def workers_started(log_text, kind="WorkerCron"):
+    """The PIDs of the workers of ``kind`` that said they were alive (a restarted worker says it again)."""
+    return [int(pid) for pid in re.findall(rf"Worker {kind} \((\d+)\) alive", log_text)]

@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,27 @@ class OdooServer:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"Odoo did not answer within {timeout} s; see {self.log_path}")
+
+    def cron_worker_pids(self):
+        """The PIDs of the prefork server's cron workers, oldest first.
+
+        Odoo names its workers' processes (``odoo: WorkerCron <pid> <db>``) only when setproctitle
+        is installed; what always tells a cron worker from an HTTP worker is that it lowered its
+        own priority (``WorkerCron.start``: ``os.nice(10)``). The long-polling process is a
+        ``gevent`` subcommand, not a forked worker.
+        """
+        if not self.process or self.process.poll() is not None:
+            return []
+        master = psutil.Process(self.process.pid)
+        workers = []
+        for child in master.children():
+            try:
+                title = " ".join(child.cmdline())
+                if "WorkerCron" in title or ("gevent" not in child.cmdline() and child.nice() > master.nice()):
+                    workers.append((child.create_time(), child.pid))
+            except psutil.NoSuchProcess:
+                continue
+        return [pid for _created, pid in sorted(workers)]
 
     def stop(self):
         """End the server's process group (the master and its workers): TERM, then KILL."""

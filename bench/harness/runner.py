@@ -1,6 +1,7 @@
 """What every benchmark command does around its phases: its record, the guard, the messages."""
 
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -54,3 +55,38 @@ def run_guarded(run, ctx, results):
         results["error"] = f"{error.__class__.__name__}: {error}"
         say(f"stopped: {results['error']}")
     results["load_average_after"] = os.getloadavg()
+
+
+def write_results(results, name, markdown, latest):
+    """``bench/results/<name>-<started>.json`` and the Markdown summary ``bench/results/<latest>``."""
+    directory = ROOT / "bench" / "results"
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = results["started"].replace(":", "").replace("-", "").replace(" ", "-")
+    path = directory / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (directory / latest).write_text(markdown)
+    return path
+
+
+def add_server_options(parser, db):
+    """The options every benchmark's Odoo takes: its database, HTTP workers, cron workers."""
+    parser.add_argument("--db", default=db, help="the database (dropped and created again)")
+    parser.add_argument("--workers", type=int, default=2, help="HTTP workers of each Odoo server (default 2)")
+    parser.add_argument("--cron-threads", type=int, default=2,
+                        help="cron workers of each Odoo server (default 2: line_connector's queues have two cron "
+                             "jobs each, and Odoo runs one job in one worker at a time)")
+
+
+def parse_profiled(parser, profiles, argv):
+    """Parse ``argv`` with an option per size of the ``profiles`` ("full", "quick"; ``--quick`` picks the
+    second), each defaulting to its profile's value, and ``--odoo-path``."""
+    parser.add_argument("--quick", action="store_true", help="a short smoke run with smaller numbers")
+    for name, value in profiles["full"].items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=None,
+                            help=f"default {value} ({profiles['quick'][name]} with --quick)")
+    parser.add_argument("--odoo-path", default=os.environ.get("ODOO_PATH", "~/.cache/odoo/18.0"))
+    args = parser.parse_args(argv)
+    for name, value in profiles["quick" if args.quick else "full"].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
