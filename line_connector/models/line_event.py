@@ -192,9 +192,11 @@ class LineEvent(models.Model):
 
     def _process(self):
         """Hand the event to its handler, and post what it says to post."""
-        post = self.env["line.inbound"]._handle(self, self._data())
+        # Notes are written in the language of the channel's company, whatever the job's own.
+        event = self.with_context(lang=self.channel_id._line_lang())
+        post = event.env["line.inbound"]._handle(event, event._data())
         if post:
-            self.message_id = self.conversation_id._line_apply_post(post)
+            self.message_id = event.conversation_id._line_apply_post(post)
 
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events)."""

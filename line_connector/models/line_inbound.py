@@ -1,11 +1,17 @@
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import plaintext2html
 
 from .. import const
 from ..tools import render
+
+# The mark Discuss appends to a message whose content changed (mail.thread._message_update_content).
+_EDITED_MARK = re.compile(r"""<span class=["']o-mail-Message-edited["']\s*/?>(</span>)?""")
 
 
 @dataclass
@@ -169,17 +175,26 @@ class LineInbound(models.AbstractModel):
             ("line_message_id", "=", line_message_id), ("model", "=", "discuss.channel")], limit=1)
 
     @api.model
+    def _update_message(self, message, body, attachment_ids=None, edit=False):
+        """Change a customer's posted message as LINE says. Discuss marks it edited; only the
+        customer's own edit is one (an unsend, a file LINE prepared late are not)."""
+        conversation = self.env["discuss.channel"].browse(message.res_id)
+        # sudo: mail.message - the customer's own message is changed on LINE's request
+        conversation.sudo()._message_update_content(message.sudo(), body, attachment_ids=attachment_ids, strict=False)
+        if not edit and _EDITED_MARK.search(message.body or ""):
+            message.sudo().body = Markup(_EDITED_MARK.sub("", message.body))
+            message._bus_send_store(message, {"body": message.body})
+
+    @api.model
     def _handle_unsend(self, event, data):
         """LINE asks that an unsent message be hidden or deleted: its text and files go."""
         message = self._find_line_message((data.get("unsend") or {}).get("messageId"))
         if not message:
             return None  # never stored, or its event not posted yet: that event sees this unsend
         self.env["line.privacy"]._scrub_unsent(event.channel_id, message.line_message_id)
-        conversation = self.env["discuss.channel"].browse(message.res_id)
-        # sudo: mail.message - the customer's own message is changed on LINE's request; an empty
-        # attachment list deletes its files
-        conversation.sudo()._message_update_content(message.sudo(), render.unsent(self.env), attachment_ids=[])
-        event.write({"message_id": message.id, "conversation_id": conversation.id})
+        # An empty attachment list deletes its files.
+        self._update_message(message, render.unsent(self.env), attachment_ids=[])
+        event.write({"message_id": message.id, "conversation_id": message.res_id})
         return None
 
     @api.model
@@ -189,9 +204,7 @@ class LineInbound(models.AbstractModel):
         message = self._find_line_message(edited.get("id"))
         if not message or (message.line_event_timestamp or 0) > event.event_timestamp:
             return None  # not posted yet (its event then takes the latest edit), or a later edit is shown
-        conversation = self.env["discuss.channel"].browse(message.res_id)
-        # sudo: mail.message - the customer's own message is changed on LINE's request
-        conversation.sudo()._message_update_content(message.sudo(), self._text_body(edited))
+        self._update_message(message, self._text_body(edited), edit=True)
         message.sudo().line_event_timestamp = event.event_timestamp
         event.message_id = message
         return None

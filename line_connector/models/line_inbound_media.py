@@ -97,9 +97,7 @@ class LineInbound(models.AbstractModel):
         attachment = self._download(event, message)
         posted = event.message_id.sudo()
         body = "" if attachment else render.unsent(self.env)
-        # sudo: discuss.channel - the integration completes the customer's own message
-        event.conversation_id.sudo()._message_update_content(
-            posted, body, attachment_ids=(posted.attachment_ids | attachment).ids, strict=False)
+        self._update_message(posted, body, attachment_ids=(posted.attachment_ids | attachment).ids)
         event.content_pending = False
 
     @api.model
@@ -129,8 +127,6 @@ class LineInbound(models.AbstractModel):
         attachment = self._download(event, message)
         if attachment:
             mail_message = posted.message_id.sudo()
-            # sudo: discuss.channel - the integration completes the customer's own message
-            event.conversation_id.sudo()._message_update_content(
-                mail_message, mail_message.body, attachment_ids=(mail_message.attachment_ids | attachment).ids,
-                strict=False)
+            self._update_message(mail_message, mail_message.body,
+                                 attachment_ids=(mail_message.attachment_ids | attachment).ids)
         event.message_id = posted.message_id

@@ -5,6 +5,8 @@ import polib
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
 
+from .common import LineTransactionCase
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -32,3 +34,28 @@ class TestTranslations(TransactionCase):
         labels = self.env["line.channel"].with_context(lang="ja_JP").fields_get(["channel_secret", "scope"])
         self.assertEqual(labels["channel_secret"]["string"], japanese["Channel Secret"])
         self.assertNotEqual(labels["scope"]["string"], "Scope")
+
+
+@tagged("post_install", "-at_install")
+class TestNotesInTheCompanysLanguage(LineTransactionCase):
+    """The cron writes the notes of a Japanese shop's conversations in Japanese, not in its own language."""
+
+    def test_a_japanese_companys_notes_are_japanese(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_connector"], ["ja_JP"], overwrite=True)
+        self.company.partner_id.lang = "ja_JP"
+        japanese = {entry.msgid: entry.msgstr
+                    for entry in polib.pofile(str(ROOT / "line_connector" / "i18n" / "ja.po"))}
+        customer = self.new_customer("Hanako")
+        follow = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "follow")
+        self.env["line.event"]._store(self.line_channel, [follow])
+        conversation = self.receive(customer, "こんにちは")
+        note = conversation.message_ids.filtered(lambda m: m.message_type == "notification")[-1:]
+        self.assertIn(japanese["%s added the account as a friend."] % "Hanako", note.body)
+        text = conversation.message_ids.filtered(lambda m: m.message_type == "comment")
+        unsend = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "unsend",
+                                      message_id=text.line_message_id)
+        self.env["line.event"]._store(self.line_channel, [unsend])
+        self.env["line.event"]._cron_process_events()
+        self.assertIn(japanese["message unsent"], text.body)
+        self.assertNotIn("o-mail-Message-edited", text.body, "an unsent message is no edited one")
