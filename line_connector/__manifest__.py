@@ -7,7 +7,7 @@
     "website": "https://github.com/line-connector/line_connector",
     "license": "LGPL-3",
     "depends": ["mail", "sales_team"],
-    "external_dependencies": {"python": ["line-bot-sdk"]},
+    "external_dependencies": {"python": ["line-bot-sdk", "qrcode"]},
     "data": [
         "security/line_connector_groups.xml",
         "security/ir.model.access.csv",

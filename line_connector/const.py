@@ -79,6 +79,10 @@ FRIEND_STATES = [
 
 DEFAULT_CONTENT_NAMES = {"image": "image.jpg", "video": "video.mp4", "audio": "audio.m4a", "file": "file"}
 
+# LINE's URL scheme: add the Official Account as a friend (basic ID percent-encoded: %40abc1234d).
+FRIEND_URL = "https://line.me/R/ti/p/{basic_id}"
+QR_BOX_PIXELS = 10
+
 STICKER_IMAGE_URL = "https://stickershop.line-scdn.net/stickershop/v1/sticker/{sticker_id}/android/sticker.png"
 MAP_URL = "https://www.google.com/maps/search/?api=1&query={latitude},{longitude}"
 

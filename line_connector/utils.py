@@ -1,7 +1,13 @@
 """Small pure helpers (no database access)."""
 
 import difflib
+import io
 import unicodedata
+from urllib.parse import quote
+
+import qrcode
+
+from . import const
 
 
 def utf16_len(text):
@@ -56,3 +62,15 @@ def lang_code(line_language):
     mapping = {"ja": "ja_JP", "en": "en_US", "th": "th_TH", "zh-hant": "zh_TW", "zh-tw": "zh_TW",
                "zh-hans": "zh_CN", "zh-cn": "zh_CN", "ko": "ko_KR", "id": "id_ID", "vi": "vi_VN"}
     return mapping.get((line_language or "").lower(), (line_language or "").replace("-", "_"))
+
+
+def friend_url(basic_id):
+    """LINE's link that adds the Official Account as a friend (on a phone it opens LINE)."""
+    return const.FRIEND_URL.format(basic_id=quote(basic_id, safe="")) if basic_id else False
+
+
+def qr_png(text):
+    """A QR code of ``text``, as a PNG big enough to print and to scan from a screen."""
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=const.QR_BOX_PIXELS, border=2).save(buffer, format="PNG")
+    return buffer.getvalue()

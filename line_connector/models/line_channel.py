@@ -11,7 +11,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import const
+from .. import const, utils
 from ..tools import line_api
 from .line_channel_check import Blocking, ChannelCheck
 from .line_event import parse_webhook_body
@@ -91,6 +91,11 @@ class LineChannel(models.Model):
     bot_basic_id = fields.Char("Basic ID", readonly=True, copy=False)
     bot_display_name = fields.Char("Bot Name", readonly=True, copy=False)
     bot_picture_url = fields.Char("Bot Picture", readonly=True, copy=False)
+    friend_url = fields.Char(
+        "Add-friend Link", compute="_compute_friend_url",
+        help="Send it, or print its QR code, so that customers add this Official Account as a friend.")
+    friend_qr = fields.Binary("Add-friend QR Code", compute="_compute_friend_url")
+    friend_qr_filename = fields.Char(compute="_compute_friend_url")
     chat_mode = fields.Selection(
         [(const.CHAT_MODE_CHAT, "Chat on"), (const.CHAT_MODE_BOT, "Chat off (bot)")],
         readonly=True, copy=False)
@@ -178,6 +183,13 @@ class LineChannel(models.Model):
         if not self.env.su and not self.env.user.has_group(MANAGER):
             raise AccessError(self.env._("Only LINE managers can do this with a LINE channel."))
         self.check_access("write")
+
+    @api.depends("bot_basic_id")
+    def _compute_friend_url(self):
+        for channel in self:
+            channel.friend_url = utils.friend_url(channel.bot_basic_id)
+            channel.friend_qr = base64.b64encode(utils.qr_png(channel.friend_url)) if channel.friend_url else False
+            channel.friend_qr_filename = f"line-friend-{(channel.bot_basic_id or '').lstrip('@')}.png"
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):

@@ -1,3 +1,8 @@
+import base64
+import io
+
+from PIL import Image
+
 from odoo.tests import tagged
 
 from odoo.addons.line_connector import const
@@ -19,6 +24,15 @@ class TestLineChannelCheck(LineTransactionCase):
         self.assertIn("No webhook URL is set at LINE", channel.check_report)
         self.assertIn(channel.webhook_url, channel.check_report)
         self.assertIn("greeting and auto-reply", channel.check_report)
+
+    def test_the_checked_account_has_an_add_friend_link_and_qr_code(self):
+        self.assertFalse(self.line_channel.friend_url, "unknown until LINE said the account's basic ID")
+        self.line_channel.with_user(self.manager).action_check_connection()
+        basic_id = self.emu_channel["basic_id"]
+        self.assertEqual(self.line_channel.friend_url, "https://line.me/R/ti/p/%40" + basic_id[1:])
+        qr = Image.open(io.BytesIO(base64.b64decode(self.line_channel.friend_qr)))
+        self.assertEqual((qr.format, qr.width, qr.width == qr.height), ("PNG", qr.width, True))
+        self.assertGreaterEqual(qr.width, 250, "large enough to print and to scan from a screen")
 
     def test_wrong_secret_says_line_refused_the_credentials(self):
         self.line_channel.channel_secret = "not-the-secret"
