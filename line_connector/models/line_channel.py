@@ -4,16 +4,13 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import datetime
-
-import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import const, utils
 from ..tools import line_api
-from .line_channel_check import Blocking, ChannelCheck
+from .line_channel_check import Blocking, ChannelCheck, quota_used
 from .line_event import parse_webhook_body
 
 _logger = logging.getLogger(__name__)
@@ -91,6 +88,11 @@ class LineChannel(models.Model):
     bot_basic_id = fields.Char("Basic ID", readonly=True, copy=False)
     bot_display_name = fields.Char("Bot Name", readonly=True, copy=False)
     bot_picture_url = fields.Char("Bot Picture", readonly=True, copy=False)
+    # Check connection found another Official Account behind the credentials: kept aside until a
+    # LINE manager says it is a new account (never written over the one the conversations are with).
+    pending_bot_user_id = fields.Char("Other Account's Bot User ID", readonly=True, copy=False)
+    pending_bot_basic_id = fields.Char("Other Account's Basic ID", readonly=True, copy=False)
+    pending_bot_display_name = fields.Char("Other Account", readonly=True, copy=False)
     friend_url = fields.Char(
         "Add-friend Link", compute="_compute_friend_url",
         help="Send it, or print its QR code, so that customers add this Official Account as a friend.")
@@ -302,6 +304,16 @@ class LineChannel(models.Model):
             },
         }
 
+    def action_accept_new_account(self):
+        """The credentials are a new Official Account's, on purpose: the channel is connected to it."""
+        self._line_check_manager()
+        for channel in self.filtered("pending_bot_user_id"):
+            channel.write({"bot_user_id": channel.pending_bot_user_id, "bot_basic_id": channel.pending_bot_basic_id,
+                           "bot_display_name": channel.pending_bot_display_name, "pending_bot_user_id": False,
+                           "pending_bot_basic_id": False, "pending_bot_display_name": False})
+            channel._check_connection()
+        return True
+
     def _check_connection(self, extra_problems=()):
         """Ask LINE about this channel and write what is right and wrong: the check's state."""
         return ChannelCheck(self).run(extra_problems)
@@ -309,24 +321,8 @@ class LineChannel(models.Model):
     @api.depends("quota_checked_used", "quota_checked_date")
     def _compute_quota_used(self):
         for channel in self:
-            channel.quota_used = channel._line_quota_used()
+            channel.quota_used = quota_used(channel)
 
-    def _line_quota_used(self):
-        """Messages of this month's quota known to be spent: LINE's count at the channel's last
-        check plus the pushes sent since. Sending never writes the channel's row: two sending
-        jobs would collide on it (and with the assignment's lock on it)."""
-        tz = pytz.timezone(const.QUOTA_TIMEZONE)
-        local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
-        month_start = tz.localize(datetime(local_now.year, local_now.month, 1)).astimezone(pytz.utc).replace(
-            tzinfo=None)
-        self.ensure_one()
-        since, used = self.quota_checked_date, self.quota_checked_used
-        if not since or since < month_start:  # LINE counts from zero each month
-            since, used = month_start, 0
-        # sudo: line.message - every push sent counts against the quota, whoever reads the figure
-        return used + self.env["line.message"].sudo().search_count([
-            ("channel_id", "=", self.id), ("method", "=", "push"), ("state", "=", "sent"),
-            ("sent_date", ">=", since)])
 
     def action_new_webhook_url(self):
         """Issue a new unguessable webhook URL (the old one stops working at once)."""

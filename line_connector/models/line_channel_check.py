@@ -1,6 +1,9 @@
 """The connection check: asking LINE about a channel, and saying in plain words what is right
 and what is wrong (the channel form's report)."""
 
+from datetime import datetime
+
+import pytz
 from markupsafe import Markup, escape
 
 from odoo import fields
@@ -57,13 +60,29 @@ class ChannelCheck:
             "LINE does not report greeting and auto-reply messages: turn both off in LINE Official "
             "Account Manager > Settings > Response settings, or customers get LINE's automatic answers "
             "besides yours."))
+        if self.channel.bot_user_id and info.get("userId") and info["userId"] != self.channel.bot_user_id:
+            return self._other_account(info, problems)
         return {
             "bot_user_id": info.get("userId"),
             "bot_basic_id": info.get("basicId"),
             "bot_display_name": info.get("displayName"),
             "bot_picture_url": info.get("pictureUrl"),
             "chat_mode": chat_mode if chat_mode in (const.CHAT_MODE_CHAT, const.CHAT_MODE_BOT) else False,
+            "pending_bot_user_id": False, "pending_bot_basic_id": False, "pending_bot_display_name": False,
         }
+
+    def _other_account(self, info, problems):
+        """The credentials now lead to another Official Account: never written over the one this
+        channel's conversations are with. A LINE manager says whether it is a new account."""
+        problems.append(Blocking(self.env._(
+            "These credentials belong to another LINE Official Account (%(new)s, %(new_id)s) than the one this "
+            "channel is connected to (%(old)s, %(old_id)s). If it is a mistake, enter the Channel ID and secret "
+            "of %(old)s again. If %(new)s replaces it, click 'This is a new Official Account': customers must "
+            "add it as a friend, and only under the same LINE provider does Odoo recognise them.",
+            new=info.get("displayName") or "-", new_id=info.get("basicId") or info["userId"],
+            old=self.channel.bot_display_name or "-", old_id=self.channel.bot_basic_id or self.channel.bot_user_id)))
+        return {"bot_user_id": self.channel.bot_user_id, "pending_bot_user_id": info["userId"],
+                "pending_bot_basic_id": info.get("basicId"), "pending_bot_display_name": info.get("displayName")}
 
     def _webhook(self, client, problems):
         endpoint = client.get_webhook_endpoint()
@@ -132,6 +151,23 @@ class ChannelCheck:
             report += Markup('<p><strong>%s</strong></p><ul class="o_line_notes">%s</ul>') % (
                 self.env._("Good to know"), items(notes))
         return report
+
+
+def quota_used(channel):
+    """Messages of this month's quota known to be spent: LINE's count at the channel's last
+    check plus the pushes sent since. Sending never writes the channel's row: two sending
+    jobs would collide on it."""
+    tz = pytz.timezone(const.QUOTA_TIMEZONE)
+    local_now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
+    month_start = tz.localize(datetime(local_now.year, local_now.month, 1)).astimezone(pytz.utc).replace(
+        tzinfo=None)
+    since, used = channel.quota_checked_date, channel.quota_checked_used
+    if not since or since < month_start:  # LINE counts from zero each month
+        since, used = month_start, 0
+    # sudo: line.message - every push sent counts against the quota, whoever reads the figure
+    return used + channel.env["line.message"].sudo().search_count([
+        ("channel_id", "=", channel.id), ("method", "=", "push"), ("state", "=", "sent"),
+        ("sent_date", ">=", since)])
 
 
 class Blocking(str):

@@ -9,6 +9,7 @@ from .. import const, utils
 from ..exceptions import LineReplyUnconfirmed
 from ..tools import line_api
 from ..tools.line_text import html_to_line_text
+from .line_channel_check import quota_used
 
 _logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class LineMessage(models.Model):
             return refusal
         channel = self.channel_id
         if channel.quota_type == "limited" and channel.quota_limit:
-            used = channel._line_quota_used()
+            used = quota_used(channel)
             if used >= channel.quota_limit and not self._free_reply_event():
                 return "line_quota", self.env._(
                     "This month's LINE message quota is spent (%(used)s of %(limit)s): LINE accepts no push "

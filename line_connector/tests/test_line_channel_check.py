@@ -3,6 +3,7 @@ import io
 
 from PIL import Image
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.line_connector import const
@@ -33,6 +34,25 @@ class TestLineChannelCheck(LineTransactionCase):
         qr = Image.open(io.BytesIO(base64.b64decode(self.line_channel.friend_qr)))
         self.assertEqual((qr.format, qr.width, qr.width == qr.height), ("PNG", qr.width, True))
         self.assertGreaterEqual(qr.width, 250, "large enough to print and to scan from a screen")
+
+    def test_credentials_of_another_account_are_never_taken_silently(self):
+        channel = self.line_channel.with_user(self.manager)
+        channel.action_check_connection()
+        first_bot = channel.bot_user_id
+        other, other_emu = self._make_channel("Kobe Store")
+        channel.write({"channel_number": other.channel_number, "channel_secret": other.channel_secret})
+        channel.action_check_connection()
+        self.assertEqual(channel.check_state, "error")
+        self.assertEqual(channel.bot_user_id, first_bot, "the conversations' account is kept")
+        self.assertIn("belong to another LINE Official Account", channel.check_report)
+        self.assertIn("Kobe Store", channel.check_report)
+        self.assertEqual(channel.pending_bot_user_id, other_emu["bot_user_id"])
+        channel.action_accept_new_account()
+        self.assertEqual((channel.bot_user_id, channel.bot_display_name), (other_emu["bot_user_id"], "Kobe Store"))
+        self.assertFalse(channel.pending_bot_user_id)
+        self.assertNotIn("belong to another LINE Official Account", channel.check_report)
+        with self.assertRaises(AccessError):
+            channel.with_user(self.operator).action_accept_new_account()
 
     def test_wrong_secret_says_line_refused_the_credentials(self):
         self.line_channel.channel_secret = "not-the-secret"
