@@ -42,6 +42,9 @@ class LineChannel(models.Model):
     default_team_id = fields.Many2one(
         "crm.team", "Team for New Customers", help="Shared channels: the team notified of new conversations.")
     assignment_warning = fields.Char(compute="_compute_assignment_warning")
+    unrouted_count = fields.Integer(
+        "Conversations Without a Company", compute="_compute_unrouted_count",
+        help="Arrived while this shared channel had no company for new customers: only LINE managers see them.")
 
     @api.depends("scope", "default_company_id", "assign_target", "assign_user_ids", "assign_team_id",
                  "assign_group_id")
@@ -55,6 +58,25 @@ class LineChannel(models.Model):
                 warning = self.env._("The assignment rule names nobody: new conversations get no assignee, only the "
                             "responsible users see them.")
             channel.assignment_warning = warning
+
+    def _compute_unrouted_count(self):
+        counts = dict(self.env["discuss.channel"].sudo()._read_group(
+            self._unrouted_domain(), ["line_channel_id"], ["__count"]))
+        for channel in self:
+            channel.unrouted_count = counts.get(channel, 0)
+
+    def _unrouted_domain(self):
+        return [("channel_type", "=", "line"), ("line_channel_id", "in", self.ids), ("line_company_id", "=", False)]
+
+    def action_route_unrouted(self):
+        """Route the conversations that arrived before the shared channel had a company for new
+        customers, by its rule now (company, team, members, assignee), as new ones are."""
+        self._line_check_manager()
+        for channel in self.filtered(lambda c: c.scope == "shared" and c.default_company_id):
+            # sudo: discuss.channel - they belong to no company yet: only the integration reaches them all
+            for conversation in self.env["discuss.channel"].sudo().search(channel._unrouted_domain(), order="id"):
+                channel._line_route(conversation)
+        return True
 
     def _assign_candidates(self):
         """The people the rule names, in a stable order (the round robin's order)."""

@@ -281,6 +281,23 @@ class TestSharedChannel(LineTransactionCase):
         self.assertIn(conversation, Channel.with_user(self.kyoto_operator).search([("channel_type", "=", "line")]))
         self.assertNotIn(conversation, Channel.with_user(self.operator).search([("channel_type", "=", "line")]))
 
+    def test_conversations_that_came_before_the_default_company_are_routed_when_asked(self):
+        waiting = [self.receive(self.new_customer(f"Early {i}"), channel=self.shared, emu_channel=self.emu_shared)
+                   for i in range(2)]
+        self.assertEqual(self.shared.unrouted_count, 2)
+        self.shared.write({"default_company_id": self.other_company.id, "default_team_id": self.team.id,
+                           "assign_target": "team", "assign_team_id": self.team.id})
+        with self.assertRaises(AccessError):
+            self.shared.with_user(self.kyoto_operator).action_route_unrouted()
+        self.shared.with_user(self.manager).action_route_unrouted()
+        self.assertEqual(self.shared.unrouted_count, 0)
+        for conversation in waiting:
+            self.assertEqual((conversation.line_company_id, conversation.line_team_id, conversation.line_assignee_id),
+                             (self.other_company, self.team, self.kyoto_agent))
+        visible = self.env["discuss.channel"].with_user(self.kyoto_operator).search(
+            [("id", "in", [c.id for c in waiting])])
+        self.assertEqual(set(visible.ids), {c.id for c in waiting}, "the company's people see them")
+
     def test_without_default_company_only_managers_see_it(self):
         self.assertIn("only LINE managers see them", self.shared.assignment_warning)
         self.shared.responsible_user_ids = self.manager | self.operator  # an operator among them, too
