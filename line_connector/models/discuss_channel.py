@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from markupsafe import Markup
 from psycopg2 import IntegrityError
 
 from odoo import api, fields, models, tools
@@ -142,7 +141,7 @@ class DiscussChannel(models.Model):
         refusal = self._line_get_refusal()
         # sudo: line.identity - whether the customer is linked, for whoever sees the conversation
         return {"line_is_linked": bool(self.line_chat_id or self.sudo().line_identity_id.partner_id),
-                "line_composer_notice": refusal[1] if refusal else False}
+                "line_composer_notice": refusal[1] if refusal else False, "line_unreplied": self.line_unreplied}
 
     def _line_get_refusal(self):
         """Why LINE would refuse an answer in this conversation now: (failure_type, text) or None.
@@ -329,19 +328,19 @@ class DiscussChannel(models.Model):
     def execute_command_line_template(self, body="", **kwargs):
         """``/template <shortcut>``: render a LINE template for this customer and send it."""
         self.ensure_one()
-        parts = (body or "").split(maxsplit=1)
-        code = parts[1].strip() if len(parts) > 1 else ""
-        templates = self.env["line.template"].search([
-            "|", ("line_channel_ids", "=", False), ("line_channel_ids", "in", self.line_channel_id.ids)])
-        template = templates.filtered(lambda t: t.code == code)[:1]
-        if not template:
-            listing = Markup("<br/>").join(Markup("<b>/template %s</b>: %s") % (t.code, t.name) for t in templates)
-            self.env.user._bus_send_transient_message(self, Markup("%s<br/>%s") % (
-                self.env._("Unknown LINE template %r. Available:", code or "") if code else
-                self.env._("LINE templates:"),
-                listing or self.env._("none yet (Discuss > Configuration > LINE Templates)")))
-            return
-        text = template._render_for(self)
-        if not text.strip():
-            raise UserError(self.env._("LINE template %s renders empty text for this conversation.", template.name))
-        self.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.env["line.template"]._execute_command(self, body)
+
+    def action_line_done(self):
+        """Done (対応済み): nothing more to answer. The customer writing again reopens it."""
+        self.check_access("write")
+        self.filtered("line_unreplied")._line_write({"line_unreplied": False})
+        for conversation in self:
+            conversation.line_channel_id._line_complete_reply_activities(conversation)
+            conversation._line_send_store()
+
+    def action_line_reopen(self):
+        """To do again: someone must answer the customer."""
+        self.check_access("write")
+        self.filtered(lambda c: not c.line_unreplied)._line_write({"line_unreplied": True})
+        for conversation in self:
+            conversation._line_send_store()

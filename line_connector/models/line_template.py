@@ -1,4 +1,7 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .. import utils
 
@@ -53,3 +56,22 @@ class LineTemplate(models.Model):
             langs[conversation.id] = lang if lang in installed else False
         return langs
 
+    @api.model
+    def _execute_command(self, conversation, body):
+        """``/template <shortcut>`` in ``conversation``: render the template for its customer and send it."""
+        parts = (body or "").split(maxsplit=1)
+        code = parts[1].strip() if len(parts) > 1 else ""
+        templates = self.env["line.template"].search([
+            "|", ("line_channel_ids", "=", False), ("line_channel_ids", "in", conversation.line_channel_id.ids)])
+        template = templates.filtered(lambda t: t.code == code)[:1]
+        if not template:
+            listing = Markup("<br/>").join(Markup("<b>/template %s</b>: %s") % (t.code, t.name) for t in templates)
+            self.env.user._bus_send_transient_message(conversation, Markup("%s<br/>%s") % (
+                self.env._("Unknown LINE template %r. Available:", code or "") if code else
+                self.env._("LINE templates:"),
+                listing or self.env._("none yet (Discuss > Configuration > LINE Templates)")))
+            return
+        text = template._render_for(conversation)
+        if not text.strip():
+            raise UserError(self.env._("LINE template %s renders empty text for this conversation.", template.name))
+        conversation.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")

@@ -6,6 +6,7 @@ import pytz
 from lxml import etree
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -135,3 +136,26 @@ class TestConversationLists(LineTransactionCase):
         self.assertFalse(identity.activity_ids)
         self.assertFalse(self.filtered("my_reply_later"))
         self.assertIn("Answered on LINE", identity.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestDone(LineTransactionCase):
+    """Done (対応済み): a conversation nothing more is to be answered in, until the customer writes again."""
+
+    def test_done_leaves_the_unreplied_list_and_the_customer_reopens_it(self):
+        customer = self.new_customer("Thanks sticker")
+        conversation = self.receive(customer, "ありがとう!")
+        self.assertTrue(conversation.line_unreplied)
+        conversation.with_user(self.operator).action_line_done()
+        self.assertFalse(conversation.line_unreplied)
+        self.assertFalse(self.env["discuss.channel"].search(
+            [("id", "=", conversation.id), ("line_unreplied", "=", True)]))
+        self.assertFalse(self.env["line.message"].search([("conversation_id", "=", conversation.id)]),
+                         "nothing is sent to the customer")
+        conversation.with_user(self.operator).action_line_reopen()
+        self.assertTrue(conversation.line_unreplied)
+        conversation.with_user(self.operator).action_line_done()
+        self.receive(customer, "one more question")
+        self.assertTrue(conversation.line_unreplied, "the customer writing again reopens it")
+        with self.assertRaises(AccessError):
+            conversation.with_user(self.kyoto_operator).action_line_done()
