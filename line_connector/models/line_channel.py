@@ -14,7 +14,6 @@ from odoo.exceptions import UserError, ValidationError
 from .. import const
 from ..tools import line_api
 from .line_channel_check import Blocking, ChannelCheck
-from .line_event import parse_webhook_body
 
 _logger = logging.getLogger(__name__)
 
@@ -182,12 +181,12 @@ class LineChannel(models.Model):
         """Verify a webhook body and store its events. ``events: []`` is LINE's verification call.
 
         :return: the number of new events, or None when the signature is wrong
-        :raise ValueError: the body is not LINE's
+        :raise webhook_body.NotLineBody: the body is not LINE's
         """
         self.ensure_one()
         if not self._verify_signature(body, signature):
             return None
-        return self.env["line.event"]._store(self, parse_webhook_body(body)["events"])
+        return self.env["line.event"]._store_webhook(self, body)
 
     def _verify_signature(self, body, signature):
         """LINE's signature: Base64(HMAC-SHA256(key=channel secret, msg=raw body)), compared in

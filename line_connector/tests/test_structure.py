@@ -34,7 +34,7 @@ class TestOneTextsWalk(LineConversationCase):
             threading.setprofile(None)
         return files
 
-    def test_a_known_customers_text_passes_through_six_files(self):
+    def test_a_known_customers_text_passes_through_seven_files(self):
         def text_arrives():
             self.emu.send_text(self.channel_id, self.customer["user_id"], "Second")
             self.env["line.event"]._cron_process_events()
@@ -45,6 +45,7 @@ class TestOneTextsWalk(LineConversationCase):
         self.assertEqual(files, {
             "controllers/main.py",      # LINE's request: verified, stored, acknowledged
             "models/line_channel.py",   # the channel's webhook token and signature
+            "tools/webhook_body.py",    # LINE's body, read tolerantly, each event made storable
             "models/line_event.py",     # the stored event, and its processing
             "models/line_queue_mixin.py",  # the work queue the cron jobs share
             "models/line_inbound.py",   # the text's handler: what it becomes in Discuss

@@ -1,9 +1,11 @@
 import json
+import uuid
 
 from line_emulator.webhook import sign
 
 from odoo.tests import tagged
 
+from odoo.addons.line_connector import const
 from odoo.addons.line_connector.models import line_channel as line_channel_module
 
 from .common import LineHttpCase
@@ -21,20 +23,44 @@ class TestWebhookHttp(LineHttpCase):
             headers["X-Line-Signature"] = signature
         return self.url_open(path, data=body, headers=headers)
 
+    def _deliver(self, *events, body=None):
+        """LINE delivers ``events`` (or the raw ``body``), correctly signed."""
+        if body is None:
+            body = json.dumps({"destination": "Uxxx", "events": list(events)}).encode()
+        return self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
+
+    def _text_event(self, customer=None, text="hi", **changes):
+        """A real message event, as LINE would send it, with ``changes``."""
+        customer = customer or self.new_customer("Rejected Sender")
+        event = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "text", text=text)
+        return dict(event, **changes)
+
     def _text_body(self, *extra_events):
         """A real message event, as LINE would send it, and anything else given."""
-        customer = self.new_customer("Rejected Sender")
-        event = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "text", text="hi")
-        return json.dumps({"destination": "Uxxx", "events": [event, *extra_events]}).encode()
+        return json.dumps({"destination": "Uxxx", "events": [self._text_event(), *extra_events]}).encode()
+
+    def _stored(self):
+        return self.env["line.event"].search([("channel_id", "=", self.line_channel.id)], order="id")
 
     def assertNothingStored(self):
-        self.assertFalse(self.env["line.event"].search([("channel_id", "=", self.line_channel.id)]))
+        self.assertFalse(self._stored())
+
+    def assertParked(self, event, *words):
+        """Parked at once for a LINE manager, the error saying what was wrong."""
+        self.assertEqual((event.state, event.attempts, event.next_attempt), ("failed", 0, False))
+        for word in words:
+            self.assertIn(word, event.error)
+
+    def _comments(self, customer):
+        messages = self.conversation_of(customer).message_ids.filtered(lambda m: m.message_type == "comment")
+        return [str(body).replace("<p>", "").replace("</p>", "") for body in messages.mapped("body")]
 
     def test_a_good_signature_stores_the_events(self):
         body = self._text_body()
         response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(len(self.env["line.event"].search([("channel_id", "=", self.line_channel.id)])), 1)
+        self.assertEqual(len(self._stored()), 1)
+        self.assertEqual(self._stored().state, "new")
 
     def test_verify_call_with_no_events_is_ok(self):
         body = json.dumps({"destination": "Uxxx", "events": []}).encode()
@@ -58,13 +84,10 @@ class TestWebhookHttp(LineHttpCase):
         self.assertNothingStored()
 
     def test_malformed_json_is_400(self):
-        for body in (b"{not json", b'{"events": "nope"}', b"[]"):
+        deep_list = b"[" * 5000 + b"]" * 5000
+        for body in (b"{not json", b'{"events": "nope"}', b"[]", b"\xff\xfe{}", b'{"events": [1}', deep_list):
             response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
-            self.assertEqual(response.status_code, 400, body)
-        event = json.loads(self._text_body())["events"][0]
-        not_line = json.dumps({"events": [event, {"no": "type"}]}).encode()  # one good event, one not LINE's
-        response = self._post(self.line_channel.webhook_url, not_line, secret=self.line_channel.channel_secret)
-        self.assertEqual(response.status_code, 400)
+            self.assertEqual(response.status_code, 400, body[:20])
         self.assertNothingStored()
 
     def test_oversized_body_is_413(self):
@@ -73,15 +96,102 @@ class TestWebhookHttp(LineHttpCase):
         self.assertEqual(response.status_code, 413)
         self.assertNothingStored()
 
-    def test_events_with_badly_typed_fields_are_400_and_say_which(self):
-        event = json.loads(self._text_body())["events"][0]
-        for key, value in (("timestamp", "yesterday"), ("source", "U123"), ("webhookEventId", 42),
-                           ("message", {"id": {"nested": 1}, "type": "text"})):
-            body = json.dumps({"destination": "Uxxx", "events": [dict(event, **{key: value})]}).encode()
-            response = self._post(self.line_channel.webhook_url, body, secret=self.line_channel.channel_secret)
-            self.assertEqual(response.status_code, 400, key)
-            self.assertIn(f"events[0]: &#39;{key}", response.text)
-        self.assertNothingStored()
+    def test_a_badly_typed_event_is_parked_and_the_good_one_beside_it_is_processed(self):
+        customer = self.new_customer("Good Writer")
+        self.befriend(customer)
+        good = self._text_event(customer, text="I am fine")
+        bad = [dict(good, webhookEventId=str(uuid.uuid4()), **{key: value}) for key, value in (
+            ("timestamp", "yesterday"), ("source", "U123"), ("message", {"id": {"nested": 1}, "type": "text"}))]
+        bad += [dict(good, webhookEventId=42), {"no": "type"}, 42]
+        self.assertEqual(self._deliver(*bad, good).status_code, 200)
+        stored = self._stored()
+        self.assertEqual(len(stored), 7)
+        for event, field in zip(stored[:4], ("'timestamp'", "'source'", "'message.id'", "'webhookEventId'"),
+                                strict=True):
+            self.assertParked(event, field, "not of the type LINE sends")
+        for event in stored[4:6]:
+            self.assertParked(event, "not an object with a type")
+            self.assertEqual(event.event_type, const.EVENT_TYPE_INVALID)
+        self.assertEqual(stored[6].state, "new")
+        self.env["line.event"]._cron_process_events()
+        self.assertEqual(self._comments(customer), ["I am fine"])
+        self.assertEqual(stored.mapped("state"), ["failed"] * 6 + ["done"])
+
+    def test_a_nul_or_a_lone_surrogate_in_a_text_reaches_the_conversation_as_a_replacement_character(self):
+        customer = self.new_customer("Odd Writer")
+        self.befriend(customer)
+        nul, surrogate = self._text_event(customer), self._text_event(customer)
+        nul["message"]["text"], surrogate["message"]["text"] = "before\x00after", "half \ud83d a pair"
+        self.assertEqual(self._deliver(nul, surrogate).status_code, 200)
+        self.assertEqual(self._stored().mapped("state"), ["new", "new"], "nothing wrong where LINE's IDs are")
+        self.assertNotIn("\\u0000", self._stored()[0].payload)
+        self.env["line.event"]._cron_process_events()
+        self.assertEqual(sorted(self._comments(customer)), ["before\ufffdafter", "half \ufffd a pair"])
+
+    def test_a_nul_in_a_user_id_parks_the_event(self):
+        event = self._text_event()
+        event["source"]["userId"] += "\x00"
+        self.assertEqual(self._deliver(event).status_code, 200)
+        stored = self._stored()
+        self.assertParked(stored, "'source.userId'", "NUL")
+        self.assertTrue(stored.line_user_id.endswith("\ufffd"))
+
+    def test_ten_thousand_character_ids_are_cut_parked_and_still_stored_once(self):
+        event = self._text_event()
+        event["webhookEventId"], event["source"]["userId"] = "E" * 10000, "U" * 10000
+        event["message"]["id"] = "7" * 10000
+        other = dict(event, webhookEventId="E" * 9999 + "F")  # the same first 255 characters
+        for _delivery in range(2):
+            self.assertEqual(self._deliver(event, other).status_code, 200)
+        stored = self._stored()
+        self.assertEqual(len(stored), 2, "the redelivery is recognised, the other event is not mistaken for it")
+        self.assertParked(stored[0], "'webhookEventId'", "'source.userId'", "'message.id'", "255")
+        self.assertEqual(len(stored[0].line_user_id), const.WEBHOOK_COLUMN_MAX_CHARS)
+        self.assertEqual(len(stored[0].line_message_id), const.WEBHOOK_COLUMN_MAX_CHARS)
+        self.assertEqual(json.loads(stored[0].payload)["webhookEventId"], "E" * 10000, "kept whole in the payload")
+
+    def test_out_of_range_timestamps_are_parked_and_listed(self):
+        events = [self._text_event(timestamp=value) for value in (10 ** 400, float("nan"), float("inf"),
+                                                                   -float("inf"), -1)]
+        self.assertEqual(self._deliver(*events).status_code, 200)
+        stored = self._stored()
+        self.assertEqual(len(stored), 5)
+        for event in stored:
+            self.assertParked(event, "'timestamp'", "NaN, Infinity or out of range")
+        rows = self.env["line.event"].web_search_read(
+            [("id", "in", stored.ids)], {"event_date": {}, "event_timestamp": {}, "error": {}})["records"]
+        self.assertEqual({(row["event_date"], row["event_timestamp"]) for row in rows}, {(False, 0.0)},
+                         "the Webhook Events list shows them")
+
+    def test_a_body_nested_5000_deep_is_kept_as_one_unreadable_event(self):
+        body = b'{"destination": "Uxxx", "events": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+        for _delivery in range(2):
+            self.assertEqual(self._deliver(body=body).status_code, 200)
+        event = self._stored()
+        self.assertEqual(len(event), 1, "its redelivery is recognised")
+        self.assertEqual(event.event_type, const.EVENT_TYPE_UNREADABLE)
+        self.assertParked(event, "nested deeper than Python reads")
+        self.assertEqual(event.payload, body.decode(), "kept as LINE sent it")
+        huge = b'{"events": [' + b"[" * 60000 + b"\x00" + b"]" * 60000 + b"]}"
+        self.assertEqual(self._deliver(body=huge).status_code, 200)
+        self.assertEqual(len(self._stored()[1].payload), const.WEBHOOK_UNREADABLE_MAX_CHARS)
+
+    def test_reprocessing_an_event_odoo_cannot_understand_keeps_it_parked(self):
+        self._deliver(self._text_event(source="U123"))
+        self._deliver(body=b'{"events": [' + b"[" * 5000 + b"]" * 5000 + b"]}")
+        customer = self.new_customer("Patient Writer")
+        self.befriend(customer)
+        self._deliver(self._text_event(customer, text="try me again"))
+        unreadable, good = self._stored()[:2], self._stored()[2]
+        good._queue_park("LINE could not be reached")
+        errors = unreadable.mapped("error")
+        action = (unreadable | good).action_reprocess()
+        self.assertIn("2 event(s) stay parked", action["params"]["message"])
+        self.env["line.event"]._cron_process_events()
+        self.assertEqual(unreadable.mapped("state"), ["failed", "failed"])
+        self.assertEqual(unreadable.mapped("error"), errors)
+        self.assertEqual(good.state, "done")
+        self.assertEqual(self._comments(customer), ["try me again"])
 
     def test_wrong_signatures_are_logged_once_per_burst_without_secret_or_body(self):
         line_channel_module._signature_warnings.pop(self.line_channel.id, None)  # no earlier burst
@@ -92,3 +202,4 @@ class TestWebhookHttp(LineHttpCase):
         self.assertEqual(len(logs.records), 1)
         self.assertNotIn(self.line_channel.channel_secret, logs.output[0])
         self.assertNotIn("Rejected Sender", logs.output[0])
+
