@@ -142,3 +142,7 @@ EVENT_TIMESTAMP_MAX = 253402300799999  # ms: 9999-12-31 23:59:59.999 UTC, the la
 EVENT_INTEGER_MAX = 2 ** 31 - 1       # PostgreSQL's integer columns (an image set's index and total)
 EVENT_TYPE_INVALID = "_invalid"       # the type stored for an event that is not an object with a type
 EVENT_TYPE_UNREADABLE = "_unparsed"   # the one event a body Python cannot read whole is stored as
+# The error of the events of a channel that was disconnected (archived) when LINE sent them: they
+# are kept, parked, and found by this text when the channel is connected again.
+EVENT_DISCONNECTED_REASON = ("Not processed: the LINE channel was disconnected (archived) in Odoo when LINE "
+                             "sent this event.")

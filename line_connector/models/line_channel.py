@@ -172,13 +172,20 @@ class LineChannel(models.Model):
 
     @api.model
     def _get_by_webhook_token(self, token):
+        """The channel of a webhook URL, disconnected (archived) ones included: LINE keeps sending
+        to them, and what it sends is kept."""
         if not token:
             return self.browse()
-        # The webhook's hot path: one query, with what the signature check reads.
-        return self.search_fetch([("webhook_token", "=", token)], ["channel_secret"], limit=1)
+        # The webhook's hot path: one query, with what the signature check and the storing read.
+        channel = self.with_context(active_test=False).search_fetch(
+            [("webhook_token", "=", token)], ["channel_secret", "active"], limit=1)
+        return channel.with_env(self.env)
 
     def _receive_webhook(self, body, signature):
         """Verify a webhook body and store its events. ``events: []`` is LINE's verification call.
+
+        A disconnected (archived) channel verifies and stores too: its events are parked at once
+        with ``const.EVENT_DISCONNECTED_REASON``, to be processed when it is connected again.
 
         :return: the number of new events, or None when the signature is wrong
         :raise webhook_body.NotLineBody: the body is not LINE's

@@ -101,7 +101,8 @@ class LineEvent(models.Model):
         """Store the events of one webhook body, each at most once, and wake the processor.
 
         Whatever an event holds, it is stored: one Odoo cannot understand is made storable and
-        parked at once with the reason,; the others of the body go on.
+        parked at once with the reason, as are the events of a disconnected (archived) channel;
+        the others of the body go on.
 
         :return: the number of events that were new
         """
@@ -125,8 +126,8 @@ class LineEvent(models.Model):
         queued = [event_id for event_id, state in new if state == self._queue_state]
         self.browse(queued)._queue_wake()
         if len(queued) < len(new):
-            _logger.info("LINE channel %s: %d event(s) parked on arrival: not understood", channel.id,
-                         len(new) - len(queued))
+            _logger.info("LINE channel %s: %d event(s) parked on arrival (not understood, or the channel is "
+                         "disconnected)", channel.id, len(new) - len(queued))
         if len(new) < len(rows):
             _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - len(new))
         return len(new)
@@ -140,6 +141,7 @@ class LineEvent(models.Model):
     @api.model
     def _row(self, channel, values, error):
         """A row to store: parked at once (state failed, attempts 0) when there is an error."""
+        error = error or (None if channel.active else const.EVENT_DISCONNECTED_REASON)
         values = dict(values, channel_id=channel.id, state=self._queue_failed_state if error else self._queue_state,
                       error=error)
         return tuple(values[column] for column in _COLUMNS)

@@ -75,13 +75,22 @@ class TestWebhookHttp(LineHttpCase):
         self.assertEqual(wrong_secret.status_code, 401)
         self.assertNothingStored()
 
-    def test_unknown_or_archived_channel_is_404(self):
+    def test_unknown_channel_is_404_and_a_disconnected_channel_keeps_what_line_sends(self):
         body = self._text_body()
         url = self.line_channel.webhook_url
         self.assertEqual(self._post(url + "x", body, secret="whatever").status_code, 404)
         self.line_channel.active = False
-        self.assertEqual(self._post(url, body, secret=self.line_channel.channel_secret).status_code, 404)
-        self.assertNothingStored()
+        verify = json.dumps({"destination": "Uxxx", "events": []}).encode()
+        self.assertEqual(self._post(url, verify, secret=self.line_channel.channel_secret).status_code, 200,
+                         "LINE's verify call succeeds")
+        self.assertEqual(self._post(url, body, signature="AAAA").status_code, 401)
+        self.assertEqual(self._post(url, body, secret=self.line_channel.channel_secret).status_code, 200)
+        event = self._stored()
+        self.assertEqual(len(event), 1)
+        self.assertParked(event)
+        self.assertEqual(event.error, const.EVENT_DISCONNECTED_REASON)
+        self.env["line.event"]._cron_process_events()
+        self.assertEqual(event.state, "failed", "the queue does not take it")
 
     def test_malformed_json_is_400(self):
         deep_list = b"[" * 5000 + b"]" * 5000
