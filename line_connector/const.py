@@ -138,6 +138,7 @@ WEBHOOK_COLUMN_MAX_CHARS = 255        # an ID or type kept in a column of its ow
 WEBHOOK_MAX_DEPTH = 32                # levels of nesting kept of an event (LINE's have fewer than 8)
 WEBHOOK_DEPTH_CUT = "(nested too deep: not kept)"   # what stands for the deeper levels
 WEBHOOK_UNREADABLE_MAX_CHARS = 100000  # of a body Python cannot read whole, the first characters kept
+WEBHOOK_STORE_TRIES = 3               # a body stored again, in a new snapshot, after a serialization failure
 EVENT_TIMESTAMP_MAX = 253402300799999  # ms: 9999-12-31 23:59:59.999 UTC, the last moment Python can show
 EVENT_INTEGER_MAX = 2 ** 31 - 1       # PostgreSQL's integer columns (an image set's index and total)
 EVENT_TYPE_INVALID = "_invalid"       # the type stored for an event that is not an object with a type

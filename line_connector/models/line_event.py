@@ -5,7 +5,7 @@ from datetime import datetime
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..exceptions import LineContentNotReady, LineCreateRace, LineEventWaits
@@ -17,6 +17,7 @@ _logger = logging.getLogger(__name__)
 _COLUMNS = ("channel_id", "webhook_event_id", "event_type", "message_type", "mode", "source_type", "line_user_id",
             "line_chat_id", "line_message_id", "image_set_id", "image_set_index", "image_set_total",
             "event_timestamp", "is_redelivery", "reply_token", "payload", "state", "error")
+_KEY = _COLUMNS.index("webhook_event_id")
 
 
 class LineEvent(models.Model):
@@ -83,11 +84,26 @@ class LineEvent(models.Model):
 
     @api.model
     def _store_webhook(self, channel, body):
-        """Store what a signed webhook body holds.
+        """Store what a signed webhook body holds. The webhook's transaction has only read so far.
+
+        Odoo runs REPEATABLE READ: an insert meeting an event another transaction committed after
+        this one's snapshot (the same event, delivered twice at once) fails. The body is then
+        stored again at once, in a new snapshot that sees that event: LINE gets its answer now,
+        not after Odoo's own retries.
 
         :return: the number of new events
         :raise webhook_body.NotLineBody: the body is not LINE's
         """
+        for _attempt in range(const.WEBHOOK_STORE_TRIES - 1):
+            try:
+                with mute_logger("odoo.sql_db"):
+                    return self._store_body(channel, body)
+            except SerializationFailure:
+                self.env.cr.rollback()
+        return self._store_body(channel, body)
+
+    @api.model
+    def _store_body(self, channel, body):
         try:
             events = webhook_body.parse(body)
         except webhook_body.UnreadableBody as unreadable:
@@ -112,17 +128,25 @@ class LineEvent(models.Model):
 
     @api.model
     def _insert_rows(self, channel, rows):
-        now, uid = fields.Datetime.now(), self.env.uid
-        placeholders = ", ".join(["%s"] * len(_COLUMNS))
-        values = SQL(", ").join(SQL("(%s, NULL, 0, %s, %s, %s, %s)", SQL(placeholders, *row), uid, now, uid, now)
-                                for row in rows)
-        self.env.cr.execute(SQL("""
-            INSERT INTO line_event (%s, next_attempt, attempts, create_uid, create_date, write_uid, write_date)
-                 VALUES %s
-            ON CONFLICT (webhook_event_id) DO NOTHING
-              RETURNING id, state
-        """, SQL(", ".join(_COLUMNS)), values))
-        new = self.env.cr.fetchall()
+        # A redelivery of a stored event is left alone: inserting it again would wait for the
+        # transaction processing the event, and fail after it (see _store_webhook).
+        self.flush_model(["webhook_event_id"])
+        self.env.cr.execute(SQL("SELECT webhook_event_id FROM line_event WHERE webhook_event_id = ANY(%s)",
+                                [row[_KEY] for row in rows]))
+        stored = {key for (key,) in self.env.cr.fetchall()}
+        new_rows, new = [row for row in rows if row[_KEY] not in stored], []
+        if new_rows:
+            now, uid = fields.Datetime.now(), self.env.uid
+            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            values = SQL(", ").join(SQL("(%s, NULL, 0, %s, %s, %s, %s)", SQL(placeholders, *row), uid, now, uid, now)
+                                    for row in new_rows)
+            self.env.cr.execute(SQL("""
+                INSERT INTO line_event (%s, next_attempt, attempts, create_uid, create_date, write_uid, write_date)
+                     VALUES %s
+                ON CONFLICT (webhook_event_id) DO NOTHING
+                  RETURNING id, state
+            """, SQL(", ".join(_COLUMNS)), values))
+            new = self.env.cr.fetchall()
         queued = [event_id for event_id, state in new if state == self._queue_state]
         self.browse(queued)._queue_wake()
         if len(queued) < len(new):

@@ -1,9 +1,19 @@
 import json
+import threading
+import time
 import uuid
+from contextlib import contextmanager
+from unittest.mock import patch
+
+import requests
 
 from line_emulator.webhook import sign
 
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.service import model as service_model
+from odoo.tests import HOST, TransactionCase, tagged
+from odoo.tools import config
 
 from odoo.addons.line_connector import const
 from odoo.addons.line_connector.models import line_channel as line_channel_module
@@ -212,3 +222,112 @@ class TestWebhookHttp(LineHttpCase):
         self.assertNotIn(self.line_channel.channel_secret, logs.output[0])
         self.assertNotIn("Rejected Sender", logs.output[0])
 
+
+@tagged("post_install", "-at_install")
+class TestWebhookRace(TransactionCase):
+    """LINE delivers an event while another transaction holds it: each request in a transaction of its
+    own over real HTTP, as in production. No class set-up: the test's own transaction holds no lock."""
+
+    def _cursor(self):
+        cr = self.registry.cursor()
+        # The test runner holds the registry lock: give the cursor its registry directly.
+        cr.transaction = api.Transaction(self.registry)
+        return cr
+
+    @contextmanager
+    def _requests_in_transactions_of_their_own(self):
+        """Odoo's test runner holds the registry lock while post-install tests run; HttpCase swaps
+        it for a dummy and makes its requests share the test's transaction. These requests need
+        transactions of their own: only the lock is swapped. Odoo's own retry of a request that
+        met a serialization failure (after a random wait of up to 2 s, 4 times) is off: the
+        webhook must not need it."""
+        saved, Registry._lock = Registry._lock, DummyRLock()
+        try:
+            with patch.object(service_model, "MAX_TRIES_ON_CONCURRENCY_FAILURE", 1):
+                yield
+        finally:
+            Registry._lock = saved
+
+    def setUp(self):
+        super().setUp()
+        self.secret, user_id = uuid.uuid4().hex, "U" + uuid.uuid4().hex
+        with self._cursor() as cr:
+            channel = api.Environment(cr, SUPERUSER_ID, {})["line.channel"].create({
+                "name": "Race", "channel_number": "2009999999", "channel_secret": self.secret,
+                "provider_name": f"provider-race-{user_id}",
+                "responsible_user_ids": [(6, 0, self.env.ref("base.user_admin").ids)]})
+            self.channel_id = channel.id
+            self.url = f"http://{HOST}:{config['http_port']}{const.WEBHOOK_ROUTE}/{channel.webhook_token}"
+        self.addCleanup(self._clean)
+        self.event = {
+            "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+            "webhookEventId": uuid.uuid4().hex, "replyToken": uuid.uuid4().hex,
+            "source": {"type": "user", "userId": user_id}, "deliveryContext": {"isRedelivery": True},
+            "message": {"type": "text", "id": str(time.time_ns()), "text": "hello", "quoteToken": "q"}}
+        self.body = json.dumps({"destination": "Ubot", "events": [self.event]}).encode()
+
+    def _clean(self):
+        with self._cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["line.channel"].browse(self.channel_id).unlink()
+
+    def _store_once(self, cr):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["line.event"]._store(env["line.channel"].browse(self.channel_id), [self.event])
+
+    def _deliver_in_background(self):
+        """LINE delivers the body again: the answer and when it came."""
+        answer = {}
+
+        def deliver():
+            response = requests.post(self.url, data=self.body, timeout=60, headers={
+                "Content-Type": "application/json", "X-Line-Signature": sign(self.secret, self.body)})
+            answer.update(status=response.status_code, at=time.monotonic())
+
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        return thread, answer
+
+    def _waiting_on_a_lock(self):
+        with self._cursor() as cr:
+            cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+            return cr.fetchone()[0]
+
+    def _stored(self):
+        with self._cursor() as cr:
+            cr.execute("SELECT state FROM line_event WHERE channel_id = %s", [self.channel_id])
+            return [state for (state,) in cr.fetchall()]
+
+    def test_a_redelivery_while_its_event_is_processed_is_answered_at_once(self):
+        with self._cursor() as cr:
+            self._store_once(cr)
+        with self._requests_in_transactions_of_their_own():
+            with self._cursor() as processing:
+                # A processing job has written the event and not committed yet.
+                processing.execute("UPDATE line_event SET state = 'done', attempts = 1 WHERE webhook_event_id = %s",
+                                   [self.event["webhookEventId"]])
+                started = time.monotonic()
+                thread, answer = self._deliver_in_background()
+                thread.join(3)
+                answered_while_processed = not thread.is_alive()
+            thread.join(60)
+        self.assertTrue(answered_while_processed, "the webhook does not wait for the processing job")
+        self.assertEqual(answer["status"], 200)
+        self.assertLess(answer["at"] - started, 2, "LINE wants its answer within 2 seconds")
+        self.assertEqual(self._stored(), ["done"], "stored once, as the processing job left it")
+
+    def test_two_deliveries_of_a_new_event_at_once_store_it_once_and_answer_at_once(self):
+        with self._requests_in_transactions_of_their_own():
+            with self._cursor() as first_delivery:
+                self._store_once(first_delivery)
+                thread, answer = self._deliver_in_background()
+                deadline = time.monotonic() + 10
+                while not self._waiting_on_a_lock() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                second_waited = time.monotonic() < deadline
+            committed = time.monotonic()
+            thread.join(60)
+        self.assertTrue(second_waited, "the second delivery waited for the first one's event")
+        self.assertEqual(answer["status"], 200)
+        self.assertLess(answer["at"] - committed, 1, "answered at once")
+        self.assertEqual(self._stored(), ["new"])
