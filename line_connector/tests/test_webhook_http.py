@@ -212,6 +212,16 @@ class TestWebhookHttp(LineHttpCase):
         self.assertEqual(good.state, "done")
         self.assertEqual(self._comments(customer), ["try me again"])
 
+    def test_a_nul_in_a_customers_line_name_is_replaced(self):
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Ha\x00nako")
+        self.befriend(customer)
+        self.assertEqual(self._deliver(self._text_event(customer, text="hello")).status_code, 200)
+        self.env["line.event"]._cron_process_events()
+        conversation = self.conversation_of(customer)
+        self.assertEqual(conversation.line_identity_id.name, "Ha\ufffdnako")
+        self.assertEqual(conversation.name, "Ha\ufffdnako")
+        self.assertEqual(self._comments(customer), ["hello"])
+
     def test_wrong_signatures_are_logged_once_per_burst_without_secret_or_body(self):
         line_channel_module._signature_warnings.pop(self.line_channel.id, None)  # no earlier burst
         body = self._text_body()
