@@ -148,3 +148,21 @@ QUOTA_TIMEZONE = "Asia/Tokyo"
 
 # Linking a LINE customer: contacts with a matching name considered before ranking by similarity.
 LINK_SUGGESTION_CANDIDATES = 100
+
+# Webhook hardening: a correctly signed body is always stored and answered 200 (400 only for a
+# body that is not LINE's shape at all). An event Odoo cannot understand is stored all the same,
+# made storable (tools/webhook_body.py), and parked at once: state failed, attempts 0, its error
+# saying what was wrong, for a LINE manager to look at in Webhook Events.
+WEBHOOK_COLUMN_MAX_CHARS = 255        # an ID or type kept in a column of its own is cut to this (indexed)
+WEBHOOK_MAX_DEPTH = 32                # levels of nesting kept of an event (LINE's have fewer than 8)
+WEBHOOK_DEPTH_CUT = "(nested too deep: not kept)"   # what stands for the deeper levels
+WEBHOOK_UNREADABLE_MAX_CHARS = 100000  # of a body Python cannot read whole, the first characters kept
+WEBHOOK_STORE_TRIES = 3               # a body stored again, in a new snapshot, after a serialization failure
+EVENT_TIMESTAMP_MAX = 253402300799999  # ms: 9999-12-31 23:59:59.999 UTC, the last moment Python can show
+EVENT_INTEGER_MAX = 2 ** 31 - 1       # PostgreSQL's integer columns (an image set's index and total)
+EVENT_TYPE_INVALID = "_invalid"       # the type stored for an event that is not an object with a type
+EVENT_TYPE_UNREADABLE = "_unparsed"   # the one event a body Python cannot read whole is stored as
+# The error of the events of a channel that was disconnected (archived) when LINE sent them: they
+# are kept, parked, and found by this text when the channel is connected again.
+EVENT_DISCONNECTED_REASON = ("Not processed: the LINE channel was disconnected (archived) in Odoo when LINE "
+                             "sent this event.")

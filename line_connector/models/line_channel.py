@@ -1,9 +1,6 @@
 import base64
-import hashlib
-import hmac
 import logging
 import secrets
-import time
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -11,13 +8,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from .. import const, utils
 from ..tools import line_api
 from .line_channel_check import Blocking, ChannelCheck, quota_used
-from .line_event import parse_webhook_body
 
 _logger = logging.getLogger(__name__)
 
 MANAGER = "line_connector.group_line_manager"
-
-_signature_warnings = {}  # channel id -> monotonic time of the last warning
 
 
 def _new_webhook_token(_model=None):
@@ -202,40 +196,6 @@ class LineChannel(models.Model):
     # ------------------------------------------------------------------
     # Webhook
     # ------------------------------------------------------------------
-
-    @api.model
-    def _get_by_webhook_token(self, token):
-        if not token:
-            return self.browse()
-        # The webhook's hot path: one query, with what the signature check reads.
-        return self.search_fetch([("webhook_token", "=", token)], ["channel_secret"], limit=1)
-
-    def _receive_webhook(self, body, signature):
-        """Verify a webhook body and store its events. ``events: []`` is LINE's verification call.
-
-        :return: the number of new events, or None when the signature is wrong
-        :raise ValueError: the body is not LINE's
-        """
-        self.ensure_one()
-        if not self._verify_signature(body, signature):
-            return None
-        return self.env["line.event"]._store(self, parse_webhook_body(body)["events"])
-
-    def _verify_signature(self, body, signature):
-        """LINE's signature: Base64(HMAC-SHA256(key=channel secret, msg=raw body)), compared in
-        constant time on the bytes as received."""
-        secret = self.channel_secret
-        if secret and signature:
-            digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
-            if hmac.compare_digest(digest, signature.strip().encode()):
-                return True
-        # A wrong signature may come in bursts (a misconfigured secret, a probe): warn once a minute.
-        now = time.monotonic()
-        if now - _signature_warnings.get(self.id, -3600) > 60:
-            _signature_warnings[self.id] = now
-            _logger.warning("LINE channel %s: rejected a webhook with a missing or wrong signature "
-                            "(is the Channel secret in Odoo the current one?)", self.id)
-        return False
 
     def action_view_failed_events(self):
         self.ensure_one()

@@ -1,4 +1,3 @@
-import hashlib
 import json
 import logging
 import random
@@ -7,17 +6,19 @@ from datetime import datetime
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..exceptions import LineContentNotReady, LineCreateRace, LineEventWaits
+from ..tools import webhook_body
 
 _logger = logging.getLogger(__name__)
 
 # The columns a webhook event is stored in, in the order of ``_prepare_row``.
 _COLUMNS = ("channel_id", "webhook_event_id", "event_type", "message_type", "mode", "source_type", "line_user_id",
             "line_chat_id", "line_message_id", "image_set_id", "image_set_index", "image_set_total",
-            "event_timestamp", "is_redelivery", "reply_token", "payload")
+            "event_timestamp", "is_redelivery", "reply_token", "payload", "state", "error")
+_KEY = _COLUMNS.index("webhook_event_id")
 
 
 class LineEvent(models.Model):
@@ -83,56 +84,121 @@ class LineEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _store_webhook(self, channel, body):
+        """Store what a signed webhook body holds. The webhook's transaction has only read so far.
+
+        Odoo runs REPEATABLE READ: an insert meeting an event another transaction committed after
+        this one's snapshot (the same event, delivered twice at once) fails. The body is then
+        stored again at once, in a new snapshot that sees that event: LINE gets its answer now,
+        not after Odoo's own retries.
+
+        :return: the number of new events
+        :raise webhook_body.NotLineBody: the body is not LINE's
+        """
+        for _attempt in range(const.WEBHOOK_STORE_TRIES - 1):
+            try:
+                with mute_logger("odoo.sql_db"):
+                    return self._store_body(channel, body)
+            except SerializationFailure:
+                self.env.cr.rollback()
+        return self._store_body(channel, body)
+
+    @api.model
+    def _store_body(self, channel, body):
+        try:
+            events = webhook_body.parse(body)
+        except webhook_body.UnreadableBody as unreadable:
+            # Stored raw as one event of its own, parked: a person can look at it.
+            values = webhook_body.unreadable_body_columns(body, channel.id)
+            return self._insert_rows(channel, [self._row(channel, values, self._unreadable_text(unreadable.reason))])
+        return self._store(channel, events)
+
+    @api.model
     def _store(self, channel, events):
         """Store the events of one webhook body, each at most once, and wake the processor.
+
+        Whatever an event holds, it is stored: one Odoo cannot understand is made storable and
+        parked at once with the reason, as are the events of a disconnected (archived) channel;
+        the others of the body go on.
 
         :return: the number of events that were new
         """
         if not events:
             return 0
-        rows = [self._prepare_row(channel, event) for event in events]
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        placeholders = ", ".join(["%s"] * len(_COLUMNS))
-        values = SQL(", ").join(
-            SQL("(%s, NULL, 'new', 0, %s, %s, %s, %s)", SQL(placeholders, *row), uid, now, uid, now)
-            for row in rows
-        )
-        self.env.cr.execute(SQL("""
-            INSERT INTO line_event (%s, next_attempt, state, attempts, create_uid, create_date, write_uid, write_date)
-                 VALUES %s
-            ON CONFLICT (webhook_event_id) DO NOTHING
-              RETURNING id
-        """, SQL(", ".join(_COLUMNS)), values))
-        new_ids = [event_id for (event_id,) in self.env.cr.fetchall()]
-        self.browse(new_ids)._queue_wake()
-        if len(new_ids) < len(rows):
-            _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - len(new_ids))
-        return len(new_ids)
+        return self._insert_rows(channel, [self._prepare_row(channel, event) for event in events])
+
+    @api.model
+    def _insert_rows(self, channel, rows):
+        # A redelivery of a stored event is left alone: inserting it again would wait for the
+        # transaction processing the event, and fail after it (see _store_webhook).
+        self.flush_model(["webhook_event_id"])
+        self.env.cr.execute(SQL("SELECT webhook_event_id FROM line_event WHERE webhook_event_id = ANY(%s)",
+                                [row[_KEY] for row in rows]))
+        stored = {key for (key,) in self.env.cr.fetchall()}
+        new_rows, new = [row for row in rows if row[_KEY] not in stored], []
+        if new_rows:
+            now, uid = fields.Datetime.now(), self.env.uid
+            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            values = SQL(", ").join(SQL("(%s, NULL, 0, %s, %s, %s, %s)", SQL(placeholders, *row), uid, now, uid, now)
+                                    for row in new_rows)
+            self.env.cr.execute(SQL("""
+                INSERT INTO line_event (%s, next_attempt, attempts, create_uid, create_date, write_uid, write_date)
+                     VALUES %s
+                ON CONFLICT (webhook_event_id) DO NOTHING
+                  RETURNING id, state
+            """, SQL(", ".join(_COLUMNS)), values))
+            new = self.env.cr.fetchall()
+        queued = [event_id for event_id, state in new if state == self._queue_state]
+        self.browse(queued)._queue_wake()
+        if len(queued) < len(new):
+            _logger.info("LINE channel %s: %d event(s) parked on arrival (not understood, or the channel is "
+                         "disconnected)", channel.id, len(new) - len(queued))
+        if len(new) < len(rows):
+            _logger.info("LINE channel %s: %d duplicate event(s) ignored", channel.id, len(rows) - len(new))
+        return len(new)
 
     @api.model
     def _prepare_row(self, channel, event):
         """The stored columns of one event, in the order of ``_COLUMNS``."""
-        source, message, delivery = (
-            value if isinstance(value, dict) else {}
-            for value in (event.get("source"), event.get("message"), event.get("deliveryContext")))
-        unsend = event.get("unsend") if isinstance(event.get("unsend"), dict) else {}
-        image_set = message.get("imageSet") if isinstance(message.get("imageSet"), dict) else {}
-        raw = json.dumps(event, ensure_ascii=False, sort_keys=True)
-        event_id = event.get("webhookEventId") or "sha256:" + hashlib.sha256(
-            f"{channel.id}:{raw}".encode()).hexdigest()
-        standby = event.get("mode") == "standby"
-        return (
-            channel.id, event_id, event["type"], message.get("type"), event.get("mode"), source.get("type"),
-            source.get("userId"), source.get("groupId") or source.get("roomId"),
-            message.get("id") or unsend.get("messageId"),
-            _text_or_none(image_set.get("id")), _int_or_zero(image_set.get("index")),
-            _int_or_zero(image_set.get("total")),
-            float(event.get("timestamp") or 0), bool(delivery.get("isRedelivery")),
-            # A standby event must never be answered: its reply token is not kept.
-            None if standby else event.get("replyToken"),
-            raw,
-        )
+        values, problems = webhook_body.read_event(event, channel.id)
+        return self._row(channel, values, self._problems_text(problems) if problems else None)
+
+    @api.model
+    def _row(self, channel, values, error):
+        """A row to store: parked at once (state failed, attempts 0) when there is an error."""
+        error = error or (None if channel.active else const.EVENT_DISCONNECTED_REASON)
+        values = dict(values, channel_id=channel.id, state=self._queue_failed_state if error else self._queue_state,
+                      error=error)
+        return tuple(values[column] for column in _COLUMNS)
+
+    @api.model
+    def _problems_text(self, problems):
+        """What made an event impossible to understand, in words (``webhook_body.event_problems``)."""
+        texts = {
+            "not_event": lambda _field: self.env._("it is not an object with a type"),
+            "type": lambda field: self.env._("'%s' is not of the type LINE sends", field),
+            "characters": lambda field: self.env._(
+                "'%s' holds characters LINE never sends (NUL, lone surrogates), replaced by U+FFFD", field),
+            "too_long": lambda field: self.env._(
+                "'%(field)s' is longer than %(max)s characters (its column keeps the start)",
+                field=field, max=const.WEBHOOK_COLUMN_MAX_CHARS),
+            "range": lambda field: self.env._(
+                "'%s' is not a number Odoo can store (NaN, Infinity or out of range)", field),
+            "depth": lambda _field: self.env._(
+                "it is nested %s levels deep or more (what is deeper is not kept)", const.WEBHOOK_MAX_DEPTH),
+        }
+        return self.env._("Not processed: Odoo cannot understand this event as LINE sent it: %s.",
+                          "; ".join(texts[kind](field) for kind, field in problems))
+
+    @api.model
+    def _unreadable_text(self, reason):
+        if reason == "depth":
+            return self.env._(
+                "Not processed: Odoo cannot read this webhook body, nested deeper than Python reads. It is "
+                "kept as LINE sent it, up to %s characters.", const.WEBHOOK_UNREADABLE_MAX_CHARS)
+        return self.env._(
+            "Not processed: Odoo cannot read this webhook body, which holds a number of more digits than "
+            "Python reads. It is kept as LINE sent it, up to %s characters.", const.WEBHOOK_UNREADABLE_MAX_CHARS)
 
     # ------------------------------------------------------------------
     # Processing (cron)
@@ -199,8 +265,26 @@ class LineEvent(models.Model):
             self.message_id = event.conversation_id._line_apply_post(post)
 
     def action_reprocess(self):
-        """Try failed events again (LINE managers, from the list of webhook events)."""
-        self._queue_requeue()
+        """Try failed events again (LINE managers, from the list of webhook events). An event Odoo
+        could not understand when it arrived stays parked, with its reason: processing it could
+        only go wrong."""
+        unreadable = self.filtered(lambda event: event._stored_problems())
+        (self - unreadable)._queue_requeue()
+        if not unreadable:
+            return True
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "warning", "sticky": True, "next": {"type": "ir.actions.act_window_close"},
+            "message": self.env._("%s event(s) stay parked: Odoo cannot understand them as LINE sent them "
+                                  "(see their error).", len(unreadable))}}
+
+    def _stored_problems(self):
+        """What made this event impossible to understand when it arrived, found again in its payload."""
+        if self.event_type == const.EVENT_TYPE_UNREADABLE:
+            return [("unreadable", None)]
+        try:
+            return webhook_body.event_problems(json.loads(self.payload))
+        except (ValueError, RecursionError):
+            return [("unreadable", None)]
 
     def _related_events(self):
         """The events about this event's LINE message (its unsend, its edits), latest first."""
@@ -219,58 +303,3 @@ class LineEvent(models.Model):
         """The stored events of this event's image set, in the order the customer chose."""
         return self.search([("channel_id", "=", self.channel_id.id), ("image_set_id", "=", self.image_set_id),
                             ("line_user_id", "=", self.line_user_id)], order="image_set_index, id")
-
-
-def _text_or_none(value):
-    return value if isinstance(value, str) else None
-
-
-def _int_or_zero(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-# ----------------------------------------------------------------------
-# Webhook bodies
-# ----------------------------------------------------------------------
-
-def parse_webhook_body(body):
-    """Parse a webhook body tolerantly: LINE adds event types and fields without notice.
-
-    :return: dict with ``destination`` and ``events`` (a list of dicts)
-    :raise ValueError: the body is not JSON, or not shaped like LINE's webhook body
-    """
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError("The body is not valid JSON") from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise ValueError("The body is not a LINE webhook: 'events' must be a list")
-    for index, event in enumerate(payload["events"]):
-        problem = _event_shape_problem(event)
-        if problem:
-            raise ValueError(f"events[{index}]: {problem}")
-    return payload
-
-
-def _event_shape_problem(event):
-    """What makes ``event`` unstorable, or None. Only the fields stored in their own columns are
-    checked; the rest is kept raw and read tolerantly when the event is processed."""
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not event["type"]:
-        return "every LINE event must be an object with a 'type'"
-    for key in ("webhookEventId", "mode", "replyToken"):
-        if event.get(key) is not None and not isinstance(event[key], str):
-            return f"'{key}' must be a string"
-    timestamp = event.get("timestamp")
-    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, (int, float))):
-        return "'timestamp' must be a number of milliseconds"
-    for key, names in (("source", ("type", "userId", "groupId", "roomId")), ("message", ("id", "type")),
-                       ("unsend", ("messageId",)), ("deliveryContext", ())):
-        value = event.get(key)
-        if value is None or (key == "message" and not isinstance(value, dict)):
-            continue  # a message that is no object is stored, and fails visibly when processed
-        if not isinstance(value, dict):
-            return f"'{key}' must be an object"
-        for name in names:
-            if value.get(name) is not None and not isinstance(value[name], str):
-                return f"'{key}.{name}' must be a string"
-    return None

@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from .. import const, utils
 from ..exceptions import LineCreateRace, LineGuardError
-from ..tools import line_api
+from ..tools import line_api, webhook_body
 
 _logger = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ class LineIdentity(models.Model):
         self.ensure_one()
         client = line_channel._line_client()
         try:
-            profile = client.profile(self.line_user_id, group_id=group_id, room_id=room_id)
+            # A name is any text the customer chose: made storable like the events' own strings.
+            profile = webhook_body.storable(client.profile(self.line_user_id, group_id=group_id, room_id=room_id))
         except line_api.LineNotFoundError:
             self.profile_date = fields.Datetime.now()
             return False

@@ -9,6 +9,7 @@ from . import test_neutralize
 from . import test_outbound
 from . import test_translations
 from . import test_webhook_http
+from . import test_webhook_fuzz
 from . import test_composer_notice
 from . import test_outbound_media
 from . import test_structure

@@ -43,8 +43,8 @@ class TestOneTextsWalk(LineConversationCase):
         last = self.conversation.message_ids[:1]
         self.assertIn("Second", last.body, "the text is in the conversation")
         self.assertEqual(files, {
-            "controllers/main.py",      # LINE's request: verified, stored, acknowledged
-            "models/line_channel.py",   # the channel's webhook token and signature
+            "controllers/main.py",      # LINE's request: the channel found, its signature verified, acknowledged
+            "tools/webhook_body.py",    # LINE's body, read tolerantly, each event made storable
             "models/line_event.py",     # the stored event, and its processing
             "models/line_queue_mixin.py",  # the work queue the cron jobs share
             "models/line_inbound.py",   # the text's handler: what it becomes in Discuss
