@@ -167,13 +167,6 @@ class LineChannel(models.Model):
                                            ("error", "=", const.EVENT_DISCONNECTED_REASON)])._queue_requeue()
         return result
 
-    def _line_lang(self):
-        """The language the integration writes this channel's notes in: its company's (a shared
-        channel's: the company of its new customers), if installed."""
-        company = self.company_id or self.default_company_id or self.env.company
-        lang = company.partner_id.lang
-        return lang if lang and self.env["res.lang"]._lang_get(lang) else self.env.lang
-
     def _line_check_manager(self):
         """LINE managers only, on channels of their companies: checked before any call to LINE."""
         if not self.env.su and not self.env.user.has_group(MANAGER):

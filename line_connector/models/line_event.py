@@ -259,23 +259,30 @@ class LineEvent(models.Model):
     def _process(self):
         """Hand the event to its handler, and post what it says to post."""
         # Notes are written in the language of the channel's company, whatever the job's own.
-        event = self.with_context(lang=self.channel_id._line_lang())
+        event = self.with_context(lang=self._notes_lang())
         post = event.env["line.inbound"]._handle(event, event._data())
         if post:
             self.message_id = event.conversation_id._line_apply_post(post)
+
+    def _notes_lang(self):
+        """The language of the channel's company (a shared channel's: the company of its new customers)."""
+        channel = self.channel_id
+        lang = (channel.company_id or channel.default_company_id or self.env.company).partner_id.lang
+        return lang if lang and self.env["res.lang"]._lang_get(lang) else self.env.lang
 
     def action_reprocess(self):
         """Try failed events again (LINE managers, from the list of webhook events). An event Odoo
         could not understand when it arrived stays parked, with its reason: processing it could
         only go wrong."""
-        unreadable = self.filtered(lambda event: event._stored_problems())
-        (self - unreadable)._queue_requeue()
-        if not unreadable:
+        # Those of a disconnected channel wait for it to be connected again (which reprocesses them).
+        kept = self.filtered(lambda event: not event.channel_id.active or event._stored_problems())
+        (self - kept)._queue_requeue()
+        if not kept:
             return True
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "warning", "sticky": True, "next": {"type": "ir.actions.act_window_close"},
-            "message": self.env._("%s event(s) stay parked: Odoo cannot understand them as LINE sent them "
-                                  "(see their error).", len(unreadable))}}
+            "message": self.env._("%s event(s) stay parked: Odoo cannot understand them as LINE sent them, or "
+                                  "their LINE channel is disconnected (see their error).", len(kept))}}
 
     def _stored_problems(self):
         """What made this event impossible to understand when it arrived, found again in its payload."""

@@ -101,6 +101,13 @@ class TestWebhookHttp(LineHttpCase):
         self.assertEqual(event.error, const.EVENT_DISCONNECTED_REASON)
         self.env["line.event"]._cron_process_events()
         self.assertEqual(event.state, "failed", "the queue does not take it")
+        event.action_reprocess()
+        self.assertEqual(event.state, "failed", "not even when asked, while the channel is off")
+        self.line_channel.active = True
+        self.assertEqual(event.state, "new", "connected again, what LINE sent meanwhile is processed")
+        self.env["line.event"]._cron_process_events()
+        self.assertEqual(event.state, "done")
+        self.assertIn("hi", event.message_id.body)
 
     def test_malformed_json_is_400(self):
         deep_list = b"[" * 5000 + b"]" * 5000
@@ -225,7 +232,7 @@ class TestWebhookHttp(LineHttpCase):
     def test_wrong_signatures_are_logged_once_per_burst_without_secret_or_body(self):
         webhook_controller._signature_warnings.pop(self.line_channel.id, None)  # no earlier burst
         body = self._text_body()
-        with self.assertLogs("odoo.addons.line_connector.models.line_channel", "WARNING") as logs:
+        with self.assertLogs("odoo.addons.line_connector.controllers.main", "WARNING") as logs:
             for _attempt in range(3):
                 self.assertEqual(self._post(self.line_channel.webhook_url, body, signature="AAAA").status_code, 401)
         self.assertEqual(len(logs.records), 1)
