@@ -1,6 +1,7 @@
 """The LINE adapter, on its own: against the LINE platform emulator and a scripted server."""
 
 import io
+import socket
 import time
 import uuid
 
@@ -292,12 +293,15 @@ def test_push_409_is_success(line_api, scripted):
     assert result["sent_messages"] == [{"id": "42"}]
 
 
-def test_unreachable_line_is_a_network_error_and_nothing_was_sent(line_api, scripted):
+def test_unreachable_line_is_a_network_error_and_nothing_was_sent(line_api):
     line_api.clear_token_cache()
-    client = line_api.LineClient("1", "s", api_url=scripted.base_url, data_url=scripted.base_url)
-    with_token = line_api.LineClient("1", "s", access_token="t", api_url=scripted.base_url,
-                                     data_url=scripted.base_url)
-    scripted.close()
+    # A port bound but not listening refuses connections, and no other process can take it meanwhile
+    # (a closed server's port can be reused by anything on a busy machine).
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = "http://127.0.0.1:%d" % closed.getsockname()[1]
+    client = line_api.LineClient("1", "s", api_url=url, data_url=url)
+    with_token = line_api.LineClient("1", "s", access_token="t", api_url=url, data_url=url)
     with pytest.raises(line_api.LineNetworkError) as caught:
         client.token()
     assert caught.value.retryable and not caught.value.maybe_delivered
@@ -305,3 +309,4 @@ def test_unreachable_line_is_a_network_error_and_nothing_was_sent(line_api, scri
         with_token.push("U" + "1" * 32, [{"type": "text", "text": "x"}])
     assert not caught.value.maybe_delivered, "the connection was refused: LINE never got the push"
     assert "NewConnectionError" in str(caught.value) or "Refused" in str(caught.value)
+    closed.close()
