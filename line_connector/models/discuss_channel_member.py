@@ -20,13 +20,15 @@ class DiscussChannelMember(models.Model):
     def _cron_line_unpin(self):
         """Keep operators' sidebars short, as livechat does with ended sessions: a LINE conversation
         leaves the sidebar of a member who has read it when nobody needs it (answered, and quiet for
-        days), or when someone else is assigned to it. A customer writing again brings it back, with
-        its unread counter and notification; it stays in LINE Conversations, the contact and search."""
+        days), and of everyone but its assignee when someone is assigned (the assignee keeps it and is
+        notified: the channel's responsible users are not kept pinned on every customer). A customer
+        writing again brings it back, with its unread counter; it stays in LINE Conversations, the
+        contact and search."""
         quiet = fields.Datetime.now() - timedelta(days=const.LINE_QUIET_DAYS)
         members = self.search([("is_pinned", "=", True), ("channel_id.channel_type", "=", "line"),
                                ("partner_id", "!=", False)])
-        unpinned = members.filtered(lambda member: member.message_unread_counter == 0 and (
-            member._line_quiet(quiet) or member._line_someone_elses()))
+        unpinned = members.filtered(lambda member: member._line_someone_elses() or (
+            member.message_unread_counter == 0 and member._line_quiet(quiet)))
         unpinned.write({"unpin_dt": fields.Datetime.now()})
         for member in unpinned:
             member._bus_send("discuss.channel/unpin", {"id": member.channel_id.id})
