@@ -71,10 +71,13 @@ class OdooServer:
         """Run ``script`` in ``odoo-bin shell`` (committed by the script itself); return its output."""
         return self._run(["--no-http", "--log-level=warn"], timeout, stdin_text=script, subcommand=("shell",))
 
-    def start(self, workers, cron_threads):
+    def start(self, workers, cron_threads, proxy_mode=False):
+        """``proxy_mode``: Odoo trusts the X-Forwarded-* headers of a reverse proxy in front (harness.nginx)."""
         args = ["--http-interface=127.0.0.1", f"--http-port={self.http_port}", f"--gevent-port={self.gevent_port}",
                 f"--workers={workers}", f"--max-cron-threads={cron_threads}", f"--db-filter=^{self.db}$",
                 "--log-level=info", f"--logfile={self.log_path}", "--limit-time-real=600"]
+        if proxy_mode:
+            args.append("--proxy-mode")
         # A session of its own: stop() ends the master and every worker it forked, and nothing else.
         self.process = subprocess.Popen(self.command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
