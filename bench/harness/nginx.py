@@ -92,7 +92,10 @@ class NginxFront:
         if not binary:
             raise RuntimeError("nginx is not installed (./dev setup installs it as root), or run with --direct")
         self.dir.mkdir(parents=True, exist_ok=True)
-        # Run as root, nginx's workers drop to 'nobody': they must be able to use the folder.
+        # Run as root, nginx's workers drop to 'nobody': they must be able to reach the folder (the
+        # run's log folder above it is mkdtemp's 0700: traversable now, still not listable) and use it.
+        if os.geteuid() == 0:
+            os.chmod(self.dir.parent, self.dir.parent.stat().st_mode | 0o111)
         os.chmod(self.dir, 0o755)
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.dir / name).mkdir(exist_ok=True)
