@@ -9,12 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-import requests
-
-from .odoo_server import free_port
+from .odoo_server import free_port, wait_healthy
 
 NGINX = "nginx"
 # What the benchmark's front keeps of deploy/nginx.conf: the same proxy headers, timeouts and
@@ -93,9 +90,13 @@ class NginxFront:
             raise RuntimeError("nginx is not installed (./dev setup installs it as root), or run with --direct")
         self.dir.mkdir(parents=True, exist_ok=True)
         # Run as root, nginx's workers drop to 'nobody': they must be able to reach the folder (the
-        # run's log folder above it is mkdtemp's 0700: traversable now, still not listable) and use it.
+        # run's log folders above it are mkdtemp's 0700: traversable now, still not listable) and use it.
         if os.geteuid() == 0:
-            os.chmod(self.dir.parent, self.dir.parent.stat().st_mode | 0o111)
+            for parent in self.dir.parents:
+                mode = parent.stat().st_mode
+                if mode & 0o001 or parent.stat().st_uid != 0:
+                    break
+                os.chmod(parent, mode | 0o111)
         os.chmod(self.dir, 0o755)
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.dir / name).mkdir(exist_ok=True)
@@ -105,17 +106,8 @@ class NginxFront:
         self.process = subprocess.Popen([binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited ({self.process.returncode}); see {self.dir / 'error.log'}")
-            try:
-                if requests.get(self.base_url + "/web/health", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"nginx did not answer within {timeout} s; see {self.dir / 'error.log'}")
+        wait_healthy(self.process, self.base_url, timeout, "nginx", self.dir / "error.log")
+        return self
 
     def stop(self):
         """QUIT (finish what is in flight), then KILL the process group if it is still there."""
