@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.harness import ingest, integrity, load, odoo_log, pg_log, runner
+from bench.harness import ingest, integrity, load, nginx, odoo_log, pg_log, runner
 from bench.harness.line_events import WebhookSender, text_event
 from bench.harness.odoo_server import ROOT, OdooServer
 from bench.harness.runner import run_guarded, say
@@ -70,6 +70,7 @@ print("BENCH_SETUP " + json.dumps({"token": line_channel.webhook_token, "assigne
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     runner.add_server_options(parser, "line_connector_faults")
+    nginx.add_front_option(parser)
     return runner.parse_profiled(parser, PROFILES, argv)
 
 
@@ -223,6 +224,7 @@ class Context:
         self.args, self.budget = args, budget
         self.servers, self.db, self.setup, self.webhook = [], None, None, None
         self.log_dir = self.pg_log = None
+        self.ports, self.fronts = {}, {}  # per server's label: where its webhooks go, and the record of it
 
     def new_server(self, label):
         """An Odoo server on the benchmark's database, its log in a folder of its own."""
@@ -233,9 +235,10 @@ class Context:
     def run_server(self, stack, server, label):
         say(f"starting Odoo {label} on {server.base_url}: {self.args.workers} workers, "
             f"{self.args.cron_threads} cron workers")
-        server.start(self.args.workers, self.args.cron_threads)
+        server.start(self.args.workers, self.args.cron_threads, proxy_mode=not self.args.direct)
         stack.callback(server.stop)
         server.wait_ready(timeout=min(90, self.budget.left()))
+        self.ports[label], self.fronts[label] = nginx.front_for(stack, server, self.args, server.log_dir / "nginx")
         self.servers.append((label, server))
         return server
 
@@ -265,7 +268,7 @@ def burst(ctx, name, loops, kill=False):
     """Send the loops' texts (each loop a closed-loop sender), to every server in turn; wait until every
     stored event is done or parked; then check what became of each."""
     args, plan = ctx.args, integrity.Plan()
-    ports = [server.http_port for _label, server in ctx.servers]
+    ports = [ctx.ports[label] for label, _server in ctx.servers]
     marks = ctx.log_marks()
     total = sum(count for customers in loops for _label, _user, count in customers)
     say(f"{name}: {total} texts from {sum(map(len, loops))} customers in {len(loops)} senders, "
@@ -327,6 +330,7 @@ def run(ctx, stack, results):
     ctx.setup = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH_SETUP "))[12:])
     ctx.webhook = WebhookSender(f"/line/webhook/{ctx.setup['token']}", secret, destination, sign)
     ctx.run_server(stack, odoo, "a")
+    results["front"] = ctx.fronts  # the same dict: server b's front joins it
     ctx.db = ingest.connect(args.db)
     stack.callback(ctx.db.close)
     ctx.pg_log = pg_log.log_path(ctx.db)
@@ -384,7 +388,8 @@ def markdown(results):
         f"{' (modified)' if version['modified'] else ''}; load average before "
         f"{results['load_average_before'][0]:.2f}. Lost: acknowledged but not stored, or stored but neither "
         "made a Discuss message nor parked. Duplicated: extra Discuss messages with the same LINE message ID. "
-        "Out of order: a customer's message posted after one with a higher number.", "",
+        "Out of order: a customer's message posted after one with a higher number. Webhooks sent "
+        f"{_front_label(results)}.", "",
         "| Phase | Events (acknowledged) | Lost | Duplicated | Out of order | Parked | Redelivered (stored once) "
         "| Time | Result |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -400,6 +405,13 @@ def markdown(results):
     lines += ["", *details(results), "", "Checks:", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'} {check} ({detail})" for check, ok, detail in results_checks]
     return "\n".join(lines) + "\n"
+
+
+def _front_label(results):
+    fronts = results.get("front") or {}
+    if fronts and all(front["front"] == "nginx" for front in fronts.values()):
+        return f"through nginx {next(iter(fronts.values())).get('version')} in front of each Odoo"
+    return "to each Odoo's HTTP port directly (`--direct`)" if fronts else "(front not recorded)"
 
 
 def details(results):

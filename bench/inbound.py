@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import ingest, load, netstat, odoo_log, report, runner
+from bench.harness import ingest, load, netstat, nginx, odoo_log, report, runner
 from bench.harness.line_events import WebhookSender
 from bench.harness.odoo_server import ROOT, OdooServer
 from bench.harness.runner import run_guarded, say
@@ -67,6 +67,7 @@ print("BENCH_SETUP " + json.dumps({"token": line_channel.webhook_token, "floor_c
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     runner.add_server_options(parser, "line_connector_bench")
+    nginx.add_front_option(parser)
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent clients of the floor phases")
     parser.add_argument("--post-concurrency", type=int, default=None,
                         help="concurrent clients of the message_post floor (default 8 x workers: Odoo's listen "
@@ -155,7 +156,7 @@ def run_floor(ctx, name, path, count, concurrency, seconds=60, **extra):
     ctx.sampler.phase(name)
     say(f"{name}: {count} requests at concurrency {concurrency}")
     tcp = netstat.read()
-    samples, truncated = load.run_closed_loop(ctx.odoo.http_port, floor_requests(path, count, concurrency),
+    samples, truncated = load.run_closed_loop(ctx.port, floor_requests(path, count, concurrency),
                                               ctx.budget.deadline(seconds))
     result = dict(load.summarize(samples), concurrency=concurrency, truncated=truncated,
                   tcp=netstat.delta(tcp, netstat.read()), **extra)
@@ -204,9 +205,9 @@ def run_warmup(ctx):
     channel = ctx.setup["floor_channels"][0]
     senders = floor_requests("/line_bench/floor/bare", 20, 4) + floor_requests(
         f"/line_bench/floor/post/{channel}", 8, 2)
-    load.run_closed_loop(ctx.odoo.http_port, senders, ctx.budget.deadline(30))
+    load.run_closed_loop(ctx.port, senders, ctx.budget.deadline(30))
     samples, _truncated = load.run_closed_loop(
-        ctx.odoo.http_port, [ctx.webhook.texts(ctx.users[-1], 3, "warm-up")], ctx.budget.deadline(30))
+        ctx.port, [ctx.webhook.texts(ctx.users[-1], 3, "warm-up")], ctx.budget.deadline(30))
     ingest.wait_processed(ctx.db, [s.tag for s in samples], ctx.budget.deadline(60))
 
 
@@ -216,7 +217,7 @@ def run_burst(ctx):
     say(f"burst: {args.senders} LINE users x {args.messages} text messages, each sent when the last is acknowledged")
     senders = [ctx.webhook.texts(user, args.messages, "burst") for user in ctx.users[:args.senders]]
     tcp = netstat.read()
-    samples, truncated = load.run_closed_loop(ctx.odoo.http_port, senders, ctx.budget.deadline(120))
+    samples, truncated = load.run_closed_loop(ctx.port, senders, ctx.budget.deadline(120))
     ack = dict(load.summarize(samples), tcp=netstat.delta(tcp, netstat.read()))
     say(f"burst: {ack['rate_per_s']} acks/s, ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, {ack['statuses']}")
     return {"ack": ack, "truncated": truncated, "ingest": finish_ingest(ctx, "burst", samples, args.drain_seconds)}
@@ -228,7 +229,7 @@ def run_steady(ctx):
     interval = args.senders / args.steady_rate
     say(f"steady: {args.senders} LINE users, {args.steady_rate:g} events/s in all, for {args.steady_seconds:g} s")
     senders = [ctx.webhook.endless_texts(user, "steady") for user in ctx.users[:args.senders]]
-    samples, truncated = load.run_paced(ctx.odoo.http_port, senders, interval, args.steady_seconds,
+    samples, truncated = load.run_paced(ctx.port, senders, interval, args.steady_seconds,
                                         ctx.budget.deadline(args.steady_seconds + 5))
     ack = load.summarize(samples)
     say(f"steady: ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, {ack['statuses']}")
@@ -246,6 +247,7 @@ class Context:
     def __init__(self, args, budget):
         self.args, self.budget = args, budget
         self.odoo = self.db = self.sampler = self.setup = self.webhook = self.users = None
+        self.port = None  # where every request goes: nginx in front of Odoo, or Odoo itself (--direct)
 
 
 def run(ctx, stack, results):
@@ -259,9 +261,11 @@ def run(ctx, stack, results):
     ctx.setup = set_up_odoo(ctx.odoo, args, secret, emulator_url, ctx.budget)
     ctx.webhook = WebhookSender(f"/line/webhook/{ctx.setup['token']}", secret, destination, sign)
     say(f"starting Odoo on {ctx.odoo.base_url}: {args.workers} workers, {args.cron_threads} cron worker(s)")
-    ctx.odoo.start(args.workers, args.cron_threads)
+    ctx.odoo.start(args.workers, args.cron_threads, proxy_mode=not args.direct)
     stack.callback(ctx.odoo.stop)
     ctx.odoo.wait_ready(timeout=min(60, ctx.budget.left()))
+    ctx.port, results["front"] = nginx.front_for(stack, ctx.odoo, args, log_dir / "nginx")
+    say(f"requests go to {results['front']['front']} on port {ctx.port}")
     ctx.db = ingest.connect(args.db)
     stack.callback(ctx.db.close)
     ctx.sampler = PgSampler(args.db).start()
@@ -279,12 +283,20 @@ def run(ctx, stack, results):
     results["db_samples"] = {label: ctx.sampler.report(label) for label in ctx.sampler.counts}
 
 
+def front_note(results):
+    front = results.get("front") or {}
+    if front.get("front") == "nginx":
+        return (f"- Every request (floors and webhooks) went through nginx {front.get('version')} in front of Odoo "
+                "(bench/harness/nginx.py); `--direct` sends to Odoo's port.\n")
+    return "- Every request went to Odoo's HTTP port directly (`--direct`), no proxy in front.\n"
+
+
 def write_results(results):
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = results["started"].replace(":", "").replace("-", "").replace(" ", "-")
     path = RESULTS / f"inbound-{stamp}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (RESULTS / "latest.md").write_text(report.markdown(results))
+    (RESULTS / "latest.md").write_text(report.markdown(results) + front_note(results))
     return path
 
 

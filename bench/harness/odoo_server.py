@@ -21,6 +21,22 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_healthy(process, base_url, timeout, name, log_path):
+    """Until ``base_url``'s /web/health answers 200 (Odoo's, or a proxy's in front of it); fail
+    when ``process`` exits first or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited ({process.returncode}); see {log_path}")
+        try:
+            if requests.get(base_url + "/web/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} did not answer within {timeout} s; see {log_path}")
+
+
 def _pg_options():
     """The PostgreSQL connection, as ``./dev`` passes it: from the PG* variables, if set."""
     names = {"PGHOST": "--db_host", "PGPORT": "--db_port", "PGUSER": "--db_user", "PGPASSWORD": "--db_password"}
@@ -71,26 +87,19 @@ class OdooServer:
         """Run ``script`` in ``odoo-bin shell`` (committed by the script itself); return its output."""
         return self._run(["--no-http", "--log-level=warn"], timeout, stdin_text=script, subcommand=("shell",))
 
-    def start(self, workers, cron_threads):
+    def start(self, workers, cron_threads, proxy_mode=False):
+        """``proxy_mode``: Odoo trusts the X-Forwarded-* headers of a reverse proxy in front (harness.nginx)."""
         args = ["--http-interface=127.0.0.1", f"--http-port={self.http_port}", f"--gevent-port={self.gevent_port}",
                 f"--workers={workers}", f"--max-cron-threads={cron_threads}", f"--db-filter=^{self.db}$",
                 "--log-level=info", f"--logfile={self.log_path}", "--limit-time-real=600"]
+        if proxy_mode:
+            args.append("--proxy-mode")
         # A session of its own: stop() ends the master and every worker it forked, and nothing else.
         self.process = subprocess.Popen(self.command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
 
     def wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Odoo exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                if requests.get(self.base_url + "/web/health", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"Odoo did not answer within {timeout} s; see {self.log_path}")
+        wait_healthy(self.process, self.base_url, timeout, "Odoo", self.log_path)
 
     def cron_worker_pids(self):
         """The PIDs of the prefork server's cron workers, oldest first.
