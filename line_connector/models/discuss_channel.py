@@ -110,7 +110,7 @@ class DiscussChannel(models.Model):
     def _line_guard(self, vals):
         """What ties a conversation to LINE changes only through the integration's own actions, which
         check who may do it and then write as the integration (``_line_write``)."""
-        guarded = _GUARDED.intersection(vals)
+        guarded = set(_GUARDED.intersection(vals))
         if "channel_type" in vals and (vals["channel_type"] == "line" or "line" in self.mapped("channel_type")):
             guarded.add("channel_type")  # a LINE conversation does not become another channel, nor the reverse
         if guarded:

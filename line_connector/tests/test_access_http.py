@@ -37,7 +37,8 @@ class TestAccessOverHttp(LineHttpCase):
         for action in ("action_check_connection", "action_register_webhook", "action_new_webhook_url"):
             for user in outsiders:
                 before = self.line_calls(number)
-                with self.subTest(action=action, user=user.login), self.assertRaises(JsonRpcException):
+                with self.subTest(action=action, user=user.login), self.assertRaisesRegex(
+                        JsonRpcException, "AccessError"):
                     self.button(user, "line.channel", action, self.line_channel)
                 self.assertEqual(self.line_calls(number), before, f"{user.login}: no call to LINE for {action}")
         token = self.line_channel.webhook_token
@@ -51,19 +52,19 @@ class TestAccessOverHttp(LineHttpCase):
         identity = conversation.line_identity_id
         for field, value in (("line_channel_id", self.kyoto_channel.id), ("line_company_id", self.other_company.id),
                              ("line_chat_id", "Cevil"), ("line_identity_id", False), ("channel_type", "channel")):
-            with self.subTest(field=field), self.assertRaises(JsonRpcException):
+            with self.subTest(field=field), self.assertRaisesRegex(JsonRpcException, "LineGuardError"):
                 self.call(self.operator, "discuss.channel", "write", conversation.ids, {field: value})
         for field, value in (("line_user_id", "Uother"), ("provider_name", "provider-kyoto")):
-            with self.subTest(field=field), self.assertRaises(JsonRpcException):
+            with self.subTest(field=field), self.assertRaisesRegex(JsonRpcException, "LineGuardError"):
                 self.call(self.operator, "line.identity", "write", identity.ids, {field: value})
-        with self.assertRaises(JsonRpcException):
+        with self.assertRaisesRegex(JsonRpcException, "LineGuardError"):
             self.call(self.operator, "discuss.channel", "create", [{
                 "name": "Mine", "channel_type": "line", "line_channel_id": self.kyoto_channel.id}])
         self.assertEqual((conversation.line_channel_id, conversation.line_company_id, conversation.line_chat_id),
                          (self.line_channel, self.company, False))
         self.assertEqual((identity.line_user_id, identity.provider_name),
                          (conversation.line_identity_id.line_user_id, "provider-osaka"))
-        with self.assertRaises(JsonRpcException):
+        with self.assertRaisesRegex(JsonRpcException, "AccessError"):
             self.call(self.kyoto_operator, "discuss.channel", "read", conversation.ids, ["name"])
 
     def test_an_operator_who_is_no_member_reassigns(self):
@@ -73,7 +74,7 @@ class TestAccessOverHttp(LineHttpCase):
         self.assertEqual(conversation.line_assignee_id, self.operator)
         self.assertIn(self.operator.partner_id, conversation.channel_member_ids.partner_id)
         self.assertIn("Assigned to", conversation.message_ids[0].body)
-        with self.assertRaises(JsonRpcException):
+        with self.assertRaisesRegex(JsonRpcException, "AccessError"):
             self.call(self.nobody, "discuss.channel", "action_line_reassign", conversation.ids, self.nobody.id)
 
     def test_webhook_urls_of_several_channels_read_at_once(self):
