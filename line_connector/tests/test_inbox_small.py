@@ -1,0 +1,84 @@
+from lxml import etree
+
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import LineTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestInboxViews(LineTransactionCase):
+    """What the operator's inbox shows, read as the web client gets it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.settings_admin = new_test_user(
+            cls.env, "line_settings_admin", groups="base.group_system,line_connector.group_line_manager")
+
+    def get_view(self, model, view_type, xmlid, action_xmlid=None, user=None):
+        views = self.env[model].with_user(user or self.manager).get_views(
+            [(self.env.ref(xmlid).id, view_type)],
+            {"action_id": self.env.ref(action_xmlid).id} if action_xmlid else {})
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    def settings_summary(self):
+        # As the settings form loads it (the onchange of a new record): it once said "0 connected".
+        return Form(self.env["res.config.settings"].with_user(self.settings_admin)).line_channel_summary
+
+    def test_settings_count_the_channels_in_use_in_one_sentence(self):
+        self.env["line.channel"].search([("id", "!=", self.line_channel.id)]).active = False  # demo data
+        self.line_channel.check_state = "ok"
+        self._make_channel("Kobe Store")[0].check_state = "warning"
+        self._make_channel("Old Store")[0].active = False
+        self.assertEqual(
+            self.settings_summary(), "Channels in use: 2 (1 ready, 1 need attention, 0 not checked).")
+        form = self.get_view("res.config.settings", "form", "base.res_config_settings_view_form",
+                             user=self.settings_admin)
+        [block] = form.xpath("//block[@id='line_connector']")
+        self.assertFalse(block.xpath(".//text()[contains(., 'connected')]"))
+        self.assertTrue(block.xpath(".//field[@name='line_channel_summary']"))
+
+    def test_settings_without_channels(self):
+        self.env["line.channel"].search([]).active = False
+        self.assertEqual(self.settings_summary(), "No LINE channel in use yet.")
+
+    def test_kanban_card_has_no_dangling_separator(self):
+        kanban = self.get_view("discuss.channel", "kanban", "line_connector.discuss_channel_view_kanban_line",
+                               "line_connector.discuss_channel_action_line", self.operator)
+        [date] = kanban.xpath("//field[@name='line_last_customer_date']")
+        # The "·" goes with the date: shown only when there is one.
+        self.assertEqual(date.getparent().get("t-if"), "record.line_last_customer_date.raw_value")
+        self.assertEqual(date.getparent().text.strip(), "·")
+        self.assertNotIn("·", date.getparent().getparent().text or "")
+
+    def test_inbox_opens_on_what_waits_for_the_operator(self):
+        action = self.env.ref("line_connector.discuss_channel_action_line")
+        self.assertEqual(action.context, "{'search_default_waiting': 1}")
+        self.assertIn("Nothing is waiting for an answer", action.help)
+        self.assertIn("Remove the filter", action.help)
+        self.assertNotIn("appear here", action.help)
+        self.line_channel.write({"assign_target": "users", "assign_user_ids": [(6, 0, self.operator.ids)]})
+        mine = self.receive(self.new_customer("Mine"))
+        unassigned = self.receive(self.new_customer("Unassigned"))
+        # sudo: discuss.channel - a conversation nobody could take (everyone at their limit)
+        unassigned.sudo().with_context(line_assigning=True).line_assignee_id = False
+        someone_elses = self.receive(self.new_customer("Someone else's"))
+        someone_elses.line_assignee_id = self.manager
+        answered = self.receive(self.new_customer("Answered"))
+        answered.with_user(self.operator).message_post(
+            body="answer", message_type="comment", subtype_xmlid="mail.mt_comment")
+        search = self.get_view("discuss.channel", "search", "line_connector.discuss_channel_view_search_line",
+                               "line_connector.discuss_channel_action_line", self.operator)
+        [waiting] = search.xpath("//filter[@name='waiting']")
+        domain = safe_eval(waiting.get("domain"), {"uid": self.operator.id})
+        found = self.env["discuss.channel"].with_user(self.manager).search(
+            domain + [("channel_type", "=", "line")])
+        self.assertEqual(found, mine | unassigned)
+
+    def test_customer_form_hides_open_in_discuss_when_opened_from_discuss(self):
+        form = self.get_view("discuss.channel", "form", "line_connector.discuss_channel_view_form_line",
+                             user=self.operator)
+        [button] = form.xpath("//button[@name='action_open_discuss']")
+        self.assertEqual(button.get("invisible"), "context.get('line_from_discuss')")
+
