@@ -3,7 +3,7 @@ from lxml import etree
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import LineTransactionCase
+from .common import LineHttpCase, LineTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -82,3 +82,22 @@ class TestInboxViews(LineTransactionCase):
         [button] = form.xpath("//button[@name='action_open_discuss']")
         self.assertEqual(button.get("invisible"), "context.get('line_from_discuss')")
 
+
+@tagged("post_install", "-at_install")
+class TestInboxUi(LineHttpCase):
+    """In a real browser: the small things of a LINE conversation in Discuss."""
+
+    def test_sticker_delivery_commands_and_customer_dialog(self):
+        channel_id = self.emu_channel["channel_id"]
+        self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
+        self.line_channel.responsible_user_ids = self.operator
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Small")
+        self.emu.follow(channel_id, customer["user_id"])
+        self.emu.send_sticker(channel_id, customer["user_id"], package_id="446", sticker_id="1988",
+                              keywords=["happy"])
+        self.env["line.event"]._cron_process_events()
+        conversation = self.conversation_of(customer)
+        conversation.with_user(self.operator).message_post(
+            body="Thanks for the sticker", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.env["line.message"]._cron_send()
+        self.start_tour("/odoo/discuss", "line_connector_inbox_small", login="line_operator")
