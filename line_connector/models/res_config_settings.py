@@ -7,7 +7,7 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     line_channel_count = fields.Integer(compute="_compute_line_channel_count")
-    line_channel_summary = fields.Char(compute="_compute_line_channel_count")
+    line_channel_summary = fields.Char("LINE Channels in Use", compute="_compute_line_channel_count")
     line_event_retention_days = fields.Integer(
         "Keep LINE Event Payloads (days)", config_parameter=const.EVENT_RETENTION_PARAM,
         default=const.EVENT_RETENTION_DAYS,
