@@ -101,3 +101,18 @@ class TestInboxUi(LineHttpCase):
             body="Thanks for the sticker", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.env["line.message"]._cron_send()
         self.start_tour("/odoo/discuss", "line_connector_inbox_small", login="line_operator")
+
+    def test_a_failure_reason_sits_under_the_time(self):
+        channel_id = self.emu_channel["channel_id"]
+        self.emu.update_channel(channel_id, webhook_url=self.line_channel.webhook_url)
+        self.line_channel.responsible_user_ids = self.operator
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name="Hanako Gone")
+        self.emu.follow(channel_id, customer["user_id"])
+        self.emu.send_text(channel_id, customer["user_id"], "Hello")
+        self.emu.unfollow(channel_id, customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        conversation = self.conversation_of(customer)
+        conversation.with_user(self.operator).message_post(
+            body="Are you there?", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.start_tour(f"/odoo/discuss?active_id=discuss.channel_{conversation.id}",
+                        "line_connector_inbox_failure_reason", login="line_operator")

@@ -55,3 +55,21 @@ registry.category("web_tour.tours").add("line_connector_inbox_small", {
         },
     ],
 });
+
+/** LINE's reason for not delivering a message is a sentence: it sits under the message's time. */
+registry.category("web_tour.tours").add("line_connector_inbox_failure_reason", {
+    steps: () => [
+        {
+            content: "The reason does not overlap the time",
+            trigger: ".o-mail-Message:contains('Are you there?') .o-mail-Message-notification.text-danger:contains('Not sent to LINE')",
+            run() {
+                const header = this.anchor.closest(".o-mail-Message-header");
+                const time = header.querySelector(".o-mail-Message-date").getBoundingClientRect();
+                const reason = this.anchor.getBoundingClientRect();
+                if (reason.top < time.bottom) {
+                    throw new Error(`The reason (top ${reason.top}) overlaps the time (bottom ${time.bottom})`);
+                }
+            },
+        },
+    ],
+});
