@@ -16,3 +16,4 @@ from . import test_structure
 from . import test_access_http
 from . import test_privacy
 from . import test_sidebar
+from . import test_inbox_small

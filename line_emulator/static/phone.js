@@ -4,7 +4,7 @@
 const API = "/_emulator";
 const POLL_MS = 1000;
 const $ = (id) => document.getElementById(id);
-const state = { channels: [], users: [], channel: null, user: null, since: 0, stickers: [], cdn: "" };
+const state = { channels: [], users: [], channel: null, user: null, since: 0, stickers: [], cdn: "", atBottom: true };
 
 async function call(method, path, body) {
   const options = { method, headers: {} };
@@ -58,6 +58,7 @@ async function loadUsers(keep) {
   state.users = await call("GET", `/users?channel_id=${encodeURIComponent(state.channel.channel_id)}`);
   const select = $("user");
   select.replaceChildren(...state.users.map((u) => el("option", { value: u.user_id }, u.display_name)));
+  keep = keep || new URLSearchParams(location.search).get("user");
   if (keep && state.users.some((u) => u.user_id === keep)) select.value = keep;
   selectUser(select.value);
 }
@@ -65,6 +66,12 @@ async function loadUsers(keep) {
 function selectUser(userId) {
   state.user = state.users.find((u) => u.user_id === userId) || null;
   state.since = 0;
+  state.atBottom = true;
+  // A reload comes back to the same user (and, with the scroll below, to their newest message).
+  const url = new URL(location.href);
+  if (state.user) url.searchParams.set("user", state.user.user_id);
+  else url.searchParams.delete("user");
+  history.replaceState(null, "", url);
   $("messages").replaceChildren();
   // Render again on the next poll, even if the conversation has not changed since the last one.
   delete $("messages").dataset.signature;
@@ -211,6 +218,12 @@ function renderEntry(entry) {
   return node;
 }
 
+function scrollToNewest() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+  state.atBottom = true;
+}
+
 let polling = false;
 async function poll() {
   if (polling || !state.channel || !state.user) return;
@@ -221,13 +234,12 @@ async function poll() {
     const entries = await call("GET", `/channels/${channelId}/chats/${userId}?since=0`);
     if (state.channel && state.user && state.channel.channel_id === channelId && state.user.user_id === userId) {
       const box = $("messages");
-      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
       const last = entries.length ? entries[entries.length - 1].seq : 0;
       const signature = JSON.stringify(entries.map((e) => [e.seq, e.unsent, e.read, e.edited]));
       if (signature !== box.dataset.signature) {
         box.replaceChildren(...entries.map(renderEntry));
         box.dataset.signature = signature;
-        if (atBottom || last > state.since) box.scrollTop = box.scrollHeight;
+        if (state.atBottom || last > state.since) scrollToNewest();
       }
       state.since = last;
     }
@@ -253,6 +265,14 @@ async function start() {
   $("file").addEventListener("change", sendFile);
   $("location-button").addEventListener("click", () => { $("location").hidden = !$("location").hidden; });
   $("location").addEventListener("submit", sendLocation);
+  const box = $("messages");
+  box.addEventListener("scroll", () => {
+    state.atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  });
+  // Pictures and stickers arrive after the bubbles: keep the newest message in view as they grow.
+  const settle = () => { if (state.atBottom) box.scrollTop = box.scrollHeight; };
+  box.addEventListener("load", settle, true);
+  box.addEventListener("error", settle, true);
   await loadChannels();
   setInterval(poll, POLL_MS);
   document.body.dataset.ready = "1";

@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import pytest
 from linebot.v3 import messaging
@@ -133,3 +134,49 @@ def test_a_person_sends_an_image_and_a_location_unsends_and_blocks(browser, emu,
     api.push_message(messaging.PushMessageRequest(
         to=user["user_id"], messages=[messaging.TextMessage(text="Come back")]), _request_timeout=TIMEOUT)
     assert [s["delivered"] for s in emu.sent(user_id=user["user_id"]) if s["kind"] == "push"] == [False]
+
+
+def displayed(element_id):
+    """JS: how the element ``element_id`` is displayed ('none' when hidden)."""
+    return f"getComputedStyle(document.getElementById({json.dumps(element_id)})).display"
+
+
+def test_the_sticker_tray_and_location_form_open_only_when_asked(browser):
+    become_a_friend(browser, "Phone Jiro")
+    assert browser.evaluate(displayed("stickers")) == "none"
+    assert browser.evaluate(displayed("location")) == "none"
+    click(browser, "sticker-button")
+    assert browser.evaluate(displayed("stickers")) == "grid"
+    click(browser, "sticker-button")
+    assert browser.evaluate(displayed("stickers")) == "none"
+    click(browser, "location-button")
+    assert browser.evaluate(displayed("location")) == "grid"
+
+
+def test_after_a_reload_the_phone_shows_the_same_person_s_newest_message(browser, emu, channel, api, emulator):
+    # Someone else is first in the page's list of users: a reload must not switch to them.
+    other = emu.create_user(provider_id="provider-a", display_name="Phone Ichiro")
+    emu.follow(channel["channel_id"], other["user_id"])
+    become_a_friend(browser, "Phone Saburo")
+    [user] = [u for u in emu.users(provider_id="provider-a") if u["display_name"] == "Phone Saburo"]
+    for number in range(25):
+        emu.send_text(channel["channel_id"], user["user_id"], f"Question {number}")
+    # The newest message is a picture: it grows the conversation after the bubbles are drawn.
+    avatar = f"{emulator.base_url}/_emulator/avatars/{channel['bot_user_id']}.png"
+    api.push_message(messaging.PushMessageRequest(to=user["user_id"], messages=[
+        messaging.ImageMessage(original_content_url=avatar, preview_image_url=avatar)]), _request_timeout=TIMEOUT)
+    browser.wait_for("document.querySelector('.msg.bot[data-type=image] img.media')?.naturalWidth > 0")
+
+    # As on a first visit: the picture comes over the network again, after the bubbles are drawn.
+    browser.send("Network.enable")
+    browser.send("Network.setCacheDisabled", cacheDisabled=True)
+    browser.evaluate("window.beforeReload = true; location.reload()")
+    browser.wait_for("!window.beforeReload && document.body.dataset.ready === '1'")
+    browser.wait_for("document.querySelector('.msg.bot[data-type=image] img.media')?.complete")
+    assert browser.evaluate("document.getElementById('user').selectedOptions[0].textContent") == "Phone Saburo"
+    at_bottom = ("(box => box.scrollHeight > box.clientHeight"
+                 " && box.scrollHeight - box.scrollTop - box.clientHeight < 2)(document.getElementById('messages'))")
+    browser.wait_for(at_bottom, timeout=3)
+    # Still there a moment later: nothing that loads late pushes the newest message out of view.
+    time.sleep(1.5)
+    assert browser.evaluate(at_bottom)

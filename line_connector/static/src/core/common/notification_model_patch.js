@@ -20,4 +20,14 @@ patch(Notification.prototype, {
         }
         return super.label;
     },
+    /** Mail's popover shows this beside the status icon (a bare ✓ otherwise: LINE has no recipient). */
+    get statusTitle() {
+        if (this.notification_type === "line") {
+            if (this.isFailure) {
+                return _t("Not sent to LINE");
+            }
+            return this.notification_status === "sent" ? _t("Delivered to LINE") : _t("Sending to LINE…");
+        }
+        return super.statusTitle;
+    },
 });

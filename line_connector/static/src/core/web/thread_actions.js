@@ -31,7 +31,11 @@ threadActionsRegistry.add("line-customer", {
             res_id: component.thread.id,
             views: [[false, "form"]],
             target: "new",
-            context: { form_view_ref: "line_connector.discuss_channel_view_form_line" },
+            // Opened from Discuss: the form's "Open in Discuss" would lead where the operator is.
+            context: {
+                form_view_ref: "line_connector.discuss_channel_view_form_line",
+                line_from_discuss: true,
+            },
         });
     },
     sequence: 5,
