@@ -101,7 +101,7 @@ class LineChannel(models.Model):
         [("none", "Unlimited"), ("limited", "Limited")], "Quota", readonly=True, copy=False)
     quota_limit = fields.Integer("Monthly Quota", readonly=True, copy=False)
     # What LINE counted at the last check, plus the pushes sent since: sending never writes
-    # this row (two sending jobs would collide on it, and with the assignment's lock).
+    # this row (two sending jobs would collide on it).
     quota_checked_used = fields.Integer("Used at Last Check", readonly=True, copy=False)
     quota_checked_date = fields.Datetime("Quota Checked", readonly=True, copy=False)
     quota_used = fields.Integer(
