@@ -82,7 +82,7 @@ class LineInbound(models.AbstractModel):
             return self.env["ir.attachment"]  # unsent before we could fetch it: nothing to keep
         if attachment is None:
             raise LineContentNotReady(message["id"])
-        return attachment.sudo(False)
+        return attachment
 
     @staticmethod
     def _content_name(message, mimetype):

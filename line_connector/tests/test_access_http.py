@@ -48,7 +48,8 @@ class TestAccessOverHttp(LineHttpCase):
         self.assertIn(self.line_channel.check_state, ("ok", "warning", "error"))
 
     def test_operators_cannot_move_conversations_or_customers_elsewhere(self):
-        conversation = self.receive(self.new_customer("Hanako"))
+        customer = self.new_customer("Hanako")
+        conversation = self.receive(customer)
         identity = conversation.line_identity_id
         for field, value in (("line_channel_id", self.kyoto_channel.id), ("line_company_id", self.other_company.id),
                              ("line_chat_id", "Cevil"), ("line_identity_id", False), ("channel_type", "channel")):
@@ -62,8 +63,7 @@ class TestAccessOverHttp(LineHttpCase):
                 "name": "Mine", "channel_type": "line", "line_channel_id": self.kyoto_channel.id}])
         self.assertEqual((conversation.line_channel_id, conversation.line_company_id, conversation.line_chat_id),
                          (self.line_channel, self.company, False))
-        self.assertEqual((identity.line_user_id, identity.provider_name),
-                         (conversation.line_identity_id.line_user_id, "provider-osaka"))
+        self.assertEqual((identity.line_user_id, identity.provider_name), (customer["user_id"], "provider-osaka"))
         with self.assertRaisesRegex(JsonRpcException, "AccessError"):
             self.call(self.kyoto_operator, "discuss.channel", "read", conversation.ids, ["name"])
 
