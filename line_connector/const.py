@@ -106,6 +106,7 @@ LOADING_SECONDS = 20
 # A LINE conversation answered and quiet this many days leaves its members' sidebars (until the
 # customer writes again); one assigned to someone else leaves the others' sidebars once read.
 LINE_QUIET_DAYS = 3
+QUIET_DAYS_PARAM = "line_connector.sidebar_quiet_days"  # overrides LINE_QUIET_DAYS
 IMAGE_MIMETYPES = ("image/jpeg", "image/png")
 VIDEO_MIMETYPES = ("video/mp4",)
 PREVIEW_SIZE = 240    # px: LINE wants a preview image of at most 1 MB

@@ -34,7 +34,7 @@ class DiscussChannel(models.Model):
     line_team_id = fields.Many2one("crm.team", "Team")
     line_unreplied = fields.Boolean(
         "Unreplied", index=True, help="The last message is the customer's.")
-    line_last_customer_date = fields.Datetime("Customer Wrote")
+    line_last_customer_date = fields.Datetime("Customer Wrote", index=True)  # LINE Conversations' order
     line_is_linked = fields.Boolean("Linked", compute="_compute_line_is_linked", search="_search_line_is_linked")
     line_standby = fields.Boolean(
         "Standby", readonly=True,
@@ -334,6 +334,7 @@ class DiscussChannel(models.Model):
         """Done (対応済み): nothing more to answer. The customer writing again reopens it."""
         self.check_access("write")
         self.filtered("line_unreplied")._line_write({"line_unreplied": False})
+        self.env["discuss.channel.member"]._line_read_done(self)
         for conversation in self:
             conversation.line_channel_id._line_complete_reply_activities(conversation)
             conversation._line_send_store()

@@ -24,7 +24,8 @@ class DiscussChannelMember(models.Model):
         notified: the channel's responsible users are not kept pinned on every customer). A customer
         writing again brings it back, with its unread counter; it stays in LINE Conversations, the
         contact and search."""
-        quiet = fields.Datetime.now() - timedelta(days=const.LINE_QUIET_DAYS)
+        days = self.env["ir.config_parameter"].sudo().get_param(const.QUIET_DAYS_PARAM, const.LINE_QUIET_DAYS)
+        quiet = fields.Datetime.now() - timedelta(days=float(days))
         members = self.search([("is_pinned", "=", True), ("channel_id.channel_type", "=", "line"),
                                ("partner_id", "!=", False)])
         unpinned = members.filtered(lambda member: member._line_someone_elses() or (
@@ -33,6 +34,18 @@ class DiscussChannelMember(models.Model):
         for member in unpinned:
             member._bus_send("discuss.channel/unpin", {"id": member.channel_id.id})
         return len(unpinned)
+
+    @api.model
+    def _line_read_done(self, conversations):
+        """Who marks conversations done has dealt with them: they are read for that user (as
+        answering marks them read), so the sidebar rule can let them go when they are quiet."""
+        last = dict(self.env["mail.message"]._read_group(
+            [("model", "=", "discuss.channel"), ("res_id", "in", conversations.ids)], ["res_id"], ["id:max"]))
+        members = self.search([("channel_id", "in", conversations.ids),
+                               ("partner_id", "=", self.env.user.partner_id.id)])
+        for member in members:
+            if last.get(member.channel_id.id):
+                member._mark_as_read(last[member.channel_id.id])
 
     def _line_quiet(self, since):
         conversation = self.channel_id

@@ -13,6 +13,22 @@ class ResConfigSettings(models.TransientModel):
         default=const.EVENT_RETENTION_DAYS,
         help="What LINE sent is kept this many days after it was processed, then erased (the event's ID stays, "
              "so that LINE's redeliveries are still recognised). 0: kept.")
+    line_sidebar_quiet_days = fields.Integer(
+        "Answered LINE Conversations Leave the Sidebar After (days)", config_parameter=const.QUIET_DAYS_PARAM,
+        default=const.LINE_QUIET_DAYS,
+        help="An answered or done LINE conversation that has been read leaves its members' Discuss sidebar after "
+             "this many quiet days; the customer writing again brings it back, with its unread counter. It stays "
+             "in LINE Conversations, on the contact and in search.")
+
+    def set_values(self):
+        result = super().set_values()
+        # Odoo deletes an integer setting's parameter when it is 0, and the default comes back; here 0
+        # means something (payloads kept; conversations leave at once), so it is stored.
+        params = self.env["ir.config_parameter"].sudo()
+        for name in ("line_event_retention_days", "line_sidebar_quiet_days"):
+            if self[name] == 0:
+                params.set_param(self._fields[name].config_parameter, "0")
+        return result
 
     # Without a dependency, the settings form's onchange never computes the field (it showed 0):
     # base_setup's counters depend on company_id for the same reason.

@@ -95,3 +95,15 @@ class TestPrivacy(LineConversationCase):
         identity.unlink()
         for records in (guest, self.conversation, messages, events):
             self.assertFalse(records.exists(), records._name)
+
+    def test_keeping_payloads_for_ever_is_a_setting_that_holds(self):
+        """0 days means "kept": Odoo would drop a 0 setting and bring the 30 days back."""
+        old = self.events().filtered(lambda e: e.event_type == "message")
+        self.env["res.config.settings"].create({"line_event_retention_days": 0}).execute()
+        self.assertEqual(self.env["res.config.settings"].create({}).line_event_retention_days, 0,
+                         "the settings page shows 0 again")
+        self.env.cr.execute("UPDATE line_event SET create_date = %s WHERE id = %s",
+                            (fields.Datetime.now() - timedelta(days=const.EVENT_RETENTION_DAYS + 1), old.id))
+        self.env["line.event"].invalidate_model()
+        self.env["line.privacy"]._cron_purge()
+        self.assertTrue(old.payload, "kept")

@@ -63,3 +63,20 @@ class TestSidebar(LineConversationCase):
         self.assertNotIn(self.conversation, self.sidebar(self.manager), "unread, but it is not the manager's")
         self.assertIn(self.conversation, self.sidebar(self.operator), "the assignee keeps it")
         self.assertGreater(self.member(self.operator).message_unread_counter, 0, "and is notified")
+
+    def test_a_conversation_marked_done_is_read_and_leaves_when_quiet(self):
+        self.conversation.with_user(self.operator).action_line_done()
+        self.assertEqual(self.member(self.operator).message_unread_counter, 0, "who marks it done has dealt with it")
+        self.days_ago(const.LINE_QUIET_DAYS + 1)
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertNotIn(self.conversation, self.sidebar(self.operator))
+
+    def test_the_quiet_days_are_a_setting(self):
+        self.answer()
+        self.read_all(self.operator)
+        self.days_ago(1)
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertIn(self.conversation, self.sidebar(self.operator), "the default is three quiet days")
+        self.env["res.config.settings"].create({"line_sidebar_quiet_days": 0}).execute()
+        self.env["discuss.channel.member"]._cron_line_unpin()
+        self.assertNotIn(self.conversation, self.sidebar(self.operator), "a shop that wants short sidebars")
