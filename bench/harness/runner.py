@@ -7,6 +7,7 @@ import platform
 import signal
 import subprocess
 import time
+import traceback
 from datetime import datetime, timezone
 
 from .odoo_server import ROOT
@@ -53,7 +54,8 @@ def run_guarded(run, ctx, results):
             run(ctx, stack, results)
     except (Exception, KeyboardInterrupt) as error:  # report what was measured, then fail
         results["error"] = f"{error.__class__.__name__}: {error}"
-        say(f"stopped: {results['error']}")
+        results["traceback"] = traceback.format_exc()
+        say(f"stopped: {results['error']}\n{results['traceback']}")
     results["load_average_after"] = os.getloadavg()
 
 

@@ -6,8 +6,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from .. import const, utils
-from ..exceptions import LineReplyUnconfirmed
-from ..tools import line_api
 from ..tools.line_text import html_to_line_text
 from .line_channel_check import quota_used
 
@@ -15,7 +13,8 @@ _logger = logging.getLogger(__name__)
 
 
 class LineMessage(models.Model):
-    """The ledger of what Odoo sends to LINE: one row per request (at most 5 LINE messages).
+    """The ledger of what Odoo sends to LINE: one row per part of a Discuss message (at most 5
+    LINE messages), sent alone or with the rows posted right after it (line_message_send.py).
 
     A row is created when an operator posts in a LINE conversation and sent by a cron job
     woken at once, so that the operator never waits on LINE. Its retry key is made before
@@ -45,6 +44,8 @@ class LineMessage(models.Model):
     method = fields.Selection(const.SEND_METHODS, readonly=True)
     retry_key = fields.Char(required=True, readonly=True, copy=False, default=lambda self: str(uuid.uuid4()))
     retry_key_date = fields.Datetime(default=fields.Datetime.now, readonly=True, copy=False)
+    retry_key_used = fields.Boolean(
+        readonly=True, copy=False, help="A request went to LINE with this retry key: a resend sends the same rows.")
     request_id = fields.Char("LINE Request ID", readonly=True, copy=False)
     sent_message_ids = fields.Char("LINE Message IDs", readonly=True, copy=False)
     sent_date = fields.Datetime(readonly=True, copy=False)
@@ -64,34 +65,37 @@ class LineMessage(models.Model):
         if not chunks:
             return self
         recipient = conversation.line_chat_id or conversation.line_identity_id.line_user_id
+        parts = list(utils.chunks(chunks, const.MAX_MESSAGES_PER_REQUEST))
+        notifications = self._create_notifications(conversation, message, len(parts))
         vals_list = [{
             "conversation_id": conversation.id,
             "channel_id": conversation.line_channel_id.id,
             "mail_message_id": message.id,
+            "notification_id": notification.id,
             "recipient": recipient,
             "payload": json.dumps(chunk, ensure_ascii=False),
-        } for chunk in utils.chunks(chunks, const.MAX_MESSAGES_PER_REQUEST)]
+        } for chunk, notification in zip(parts, notifications, strict=True)]
         # sudo: line.message - the ledger is the integration's, operators only see it through messages
         records = self.sudo().create(vals_list)
-        records._create_notifications()
         problem = records[:1]._precheck()
         if problem:
-            records._fail(*problem, notify=False)
+            for record in records:
+                record._fail(*problem, notify=False)
         else:
             records._queue_wake()
         return records
 
-    def _create_notifications(self):
-        """A LINE notification on the Discuss message: it carries the sent/failed mark."""
-        for record in self:
-            partner = record.conversation_id.line_identity_id.partner_id
-            record.notification_id = self.env["mail.notification"].sudo().create({
-                "mail_message_id": record.mail_message_id.id,
-                "notification_type": "line",
-                "notification_status": "ready",
-                "res_partner_id": partner.id,
-                "author_id": record.mail_message_id.author_id.id,
-            })
+    @api.model
+    def _create_notifications(self, conversation, message, count):
+        """A LINE notification per request on the Discuss message: it carries the sent/failed mark."""
+        # sudo: mail.notification - the marks are the integration's
+        return self.env["mail.notification"].sudo().create([{
+            "mail_message_id": message.id,
+            "notification_type": "line",
+            "notification_status": "ready",
+            "res_partner_id": conversation.line_identity_id.partner_id.id,
+            "author_id": message.author_id.id,
+        }] * count)
 
     def _precheck(self):
         """Reasons LINE would refuse, known without asking: (failure_type, text) or None.
@@ -192,117 +196,6 @@ class LineMessage(models.Model):
         # conversation (a message's second part too): LINE shows them in the order it gets them.
         return self.state == self._queue_state
 
-    def _queue_process_one(self):
-        # The customer may have blocked the account since the message was queued.
-        problem = self._precheck()
-        if problem:
-            self._fail(*problem)
-            return
-        # What LINE will fetch (attachment tokens) is written first.
-        self.env.flush_all()
-        try:
-            result = self._send()
-        except LineReplyUnconfirmed as unconfirmed:
-            self._fail("line_error", str(unconfirmed), request_id=unconfirmed.__cause__.request_id)
-        except line_api.LineError as error:
-            self._on_error(error)
-        else:
-            self._on_sent(result)
-
-    def _free_reply_event(self):
-        """The newest inbound event of this conversation whose reply token is unused and fresh."""
-        fresh = fields.Datetime.now() - timedelta(seconds=const.REPLY_TOKEN_TTL)
-        return self.env["line.event"].search([
-            ("conversation_id", "=", self.conversation_id.id), ("reply_token", "!=", False),
-            ("reply_token_used", "=", False), ("create_date", ">=", fresh),
-        ], order="event_timestamp desc", limit=1)
-
-    def _send(self):
-        """Reply while a fresh reply token is free (it costs nothing), else push with the retry key.
-
-        A reply has no retry key: when LINE may have delivered a reply without saying so (a
-        read timeout), the same token is tried again; LINE refusing it then means the first
-        attempt used it, and the message is marked failed for a person to check, never pushed
-        a second time.
-        """
-        client = self.channel_id._line_client()
-        messages = json.loads(self.payload)
-        self.attempts += 1  # a reply is an attempt too: the delay before the next one depends on it
-        if self.reply_event_id:  # the previous reply attempt may have been delivered
-            try:
-                return dict(client.reply(self.reply_event_id.reply_token, messages), method="reply")
-            except line_api.LineInvalidRequestError as error:
-                raise LineReplyUnconfirmed(self.env._(
-                    "LINE did not confirm the reply and its reply token is now used or expired: the "
-                    "customer may have received it. Check with them before sending it again.")) from error
-        event = self._free_reply_event() if self.attempts == 1 else self.env["line.event"]
-        if event:
-            self._take_reply_token(event)
-            try:
-                return dict(client.reply(event.reply_token, messages), method="reply", reply_event=event)
-            except line_api.LineNetworkError as error:
-                if error.maybe_delivered:
-                    raise
-                _logger.info("LINE reply for message %s not sent (%s): pushing", self.id, error)
-            except (line_api.LineInvalidRequestError, line_api.LineServerError, line_api.LineRateLimitError) as error:
-                # Not delivered (the token expired, or LINE failed before sending): push instead.
-                _logger.info("LINE reply for message %s not used (%s): pushing", self.id, error)
-            self.reply_event_id = False  # the push below is the message; later attempts push again
-        return dict(client.push(self.recipient, messages, retry_key=self.retry_key), method="push")
-
-    def _take_reply_token(self, event):
-        """Mark the reply token used, and this message as trying it, and commit, before calling LINE.
-
-        A reply has no retry key: had a run rolled back after LINE accepted the reply, the token
-        would look free again, LINE would refuse it as used, and the message would be pushed a
-        second time. Committed, the next run knows a reply may have been delivered (see _send).
-        """
-        event.reply_token_used = True  # single use, whatever LINE answers
-        self.reply_event_id = event
-        self._queue_checkpoint()
-
-    def _on_sent(self, result):
-        self._queue_done(
-            counted=False, method=result["method"],
-            reply_event_id=result.get("reply_event", self.reply_event_id).id,
-            request_id=result.get("request_id"),
-            sent_message_ids=",".join(str(m.get("id")) for m in result.get("sent_messages") or []),
-            sent_date=fields.Datetime.now(), failure_type=False)
-        self._forget_reply_token()
-        self.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
-                                           "failure_reason": False})
-        self.mail_message_id._notify_message_notification_update()
-
-    def _on_error(self, error):
-        """A passing failure is retried with the same retry key while LINE honours it (24 h)."""
-        key_valid = self.retry_key_date > fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
-        if error.retryable and key_valid and self.attempts < self._queue_max_attempts:
-            _logger.info("LINE message %s: attempt %d failed (request %s)", self.id, self.attempts, error.request_id)
-            self._queue_retry(str(error), counted=False)  # counted when sent
-            return
-        self._fail(*self._explain(error), request_id=error.request_id)
-
-    def _forget_reply_token(self):
-        """Single use: once this message is sent or failed, its event's reply token is erased."""
-        if self.reply_event_id.reply_token:
-            self.reply_event_id.reply_token = False
-
-    @api.model
-    def _explain(self, error):
-        """LINE's refusal in words an operator understands: (failure_type, text)."""
-        if isinstance(error, line_api.LineQuotaError):
-            return "line_quota", self.env._("This month's LINE message quota is spent: LINE accepts no push message "
-                                   "until next month (or a plan change in LINE Official Account Manager).")
-        if isinstance(error, line_api.LineAuthError):
-            return "line_auth", self.env._("LINE refused the channel's credentials: a LINE manager must check the "
-                                  "channel (Discuss > Configuration > LINE Channels).")
-        if isinstance(error, line_api.LineInvalidRequestError):
-            return "line_invalid", self.env._("LINE refused the message: %s", error)
-        if error.retryable:
-            return "line_error", self.env._("LINE could not be reached after %(attempts)s attempts: %(error)s",
-                                   attempts=self.attempts, error=error)
-        return "line_invalid", self.env._("LINE refused the message: %s", error)
-
     def _fail(self, failure_type, reason, notify=True, request_id=None):
         """Mark failed with a reason a person understands (and LINE's request ID, when LINE answered)."""
         vals = {"failure_type": failure_type}
@@ -332,14 +225,16 @@ class LineMessage(models.Model):
         What LINE would refuse (the customer blocked the account since...) fails again at once.
         """
         expired = fields.Datetime.now() - timedelta(hours=const.RETRY_KEY_TTL_HOURS)
-        for record in self.filtered(lambda r: r.state == "failed"):
+        # The rows sent together are sent again together (they share the retry key).
+        bundles = self.search([("retry_key", "in", self.mapped("retry_key")), ("state", "=", "failed")])
+        for record in (self | bundles).filtered(lambda r: r.state == "failed").sorted("id"):
             problem = record._precheck()
             if problem:
                 record._fail(*problem, notify=False)
                 continue
             vals = {"failure_type": False, "reply_event_id": False}
             if record.retry_key_date < expired:
-                vals.update(retry_key=str(uuid.uuid4()), retry_key_date=fields.Datetime.now())
+                vals.update(retry_key=str(uuid.uuid4()), retry_key_date=fields.Datetime.now(), retry_key_used=False)
             record._queue_requeue(**vals)
             record.notification_id.sudo().write({"notification_status": "ready", "failure_type": False,
                                                  "failure_reason": False})

@@ -182,6 +182,7 @@ class LineQueueMixin(models.AbstractModel):
             set it to wait for a later attempt; False if it left the queue meanwhile (processed
             with another item, or by another run)
         """
+        self.flush_recordset(["state", "next_attempt"])  # processed with another item in this transaction
         query = SQL("SELECT state, next_attempt FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
                     SQL.identifier(self._table), self.id)
         try:
@@ -201,18 +202,20 @@ class LineQueueMixin(models.AbstractModel):
             return None
         return state == self._queue_state
 
-    def _queue_checkpoint(self):
+    def _queue_checkpoint(self, taken=None):
         """Commit in the middle of an item, where what is done so far must survive a crash (a
-        reply token taken before calling LINE), and take the item again.
+        reply token taken before calling LINE), and take the item again, with ``taken``: the
+        other items this transaction holds and processes with it.
 
-        :raise LineQueueLockLost: the commit released the lock and another run took the item
+        :raise LineQueueLockLost: the commit released a lock and another run took that item
         """
         if modules.module.current_test:
             return
         # What is done so far must survive a crash.
         self.env.cr.commit()  # pylint: disable=invalid-commit
-        if not self._queue_lock():
-            raise LineQueueLockLost(self._name, self.id)
+        for item in self | (taken or self.browse()):
+            if not item._queue_lock():
+                raise LineQueueLockLost(self._name, item.id)
 
     def _queue_process_one(self):
         """Process one locked item and report its outcome with ``_queue_done``, ``_queue_retry``,

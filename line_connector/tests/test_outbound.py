@@ -112,8 +112,8 @@ class TestOutbound(LineConversationCase):
         self.env["line.message"].with_context(cron_id=crons[-1].id)._cron_send()
         self.assertEqual(set(ledger.mapped("state")), {"sent"})
         for conversation in conversations:
-            texts = [s["messages"][0]["text"] for s in self.emu.sent(
-                user_id=conversation.line_identity_id.line_user_id) if s["delivered"]]
+            texts = [m["text"] for s in self.emu.sent(
+                user_id=conversation.line_identity_id.line_user_id) if s["delivered"] for m in s["messages"]]
             self.assertEqual(texts, ["first", "second"])
 
     # -- exactly once under failures ------------------------------------------------
@@ -151,7 +151,7 @@ class TestOutbound(LineConversationCase):
         self.assertEqual((self.ledger(first).state, self.ledger(second).state), ("queued", "queued"))
         self.assertEqual(self.received(), [])
         self.send_until_done()
-        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["first", "second"])
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
         self.assertEqual([self.ledger(m).state for m in (first, second)], ["sent", "sent"])
 
     def test_the_parts_of_a_long_message_go_in_order_under_retries(self):
@@ -281,7 +281,7 @@ class TestOutbound(LineConversationCase):
         self.assertFalse(self.conversation._line_store_values()["line_composer_notice"])
         self.conversation.with_user(self.operator).line_resend_message(new.id)
         self.send()
-        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["Written while it is off"])
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["Written while it is off"])
 
     def test_customer_who_blocks_after_queueing_gets_nothing(self):
         message = self.post("Queued while a friend")
@@ -329,6 +329,54 @@ class TestOutbound(LineConversationCase):
         self.assertIn("quota is spent (10 of 10)", over.notification_ids.failure_reason)
         self.assertEqual(len(self.all_sent()), 1)
 
+    def test_messages_posted_one_after_another_go_as_one_request_and_count_once(self):
+        """LINE counts a push once whatever its bubbles (at most five): what an operator typed in a
+        row, before the job ran, goes in one request, in order."""
+        self.expire_reply_tokens()
+        self.set_quota(10, 0)
+        posts = [self.post(text) for text in ("Thank you!", "Your order ships today.", "Tracking: 1234")]
+        self.send()
+        [sent] = self.all_sent()
+        self.assertEqual([m["text"] for m in sent["messages"]], ["Thank you!", "Your order ships today.",
+                                                                   "Tracking: 1234"])
+        ledgers = [self.ledger(post) for post in posts]
+        self.assertEqual({(ledger.state, ledger.request_id) for ledger in ledgers}, {("sent", ledgers[0].request_id)})
+        self.assertEqual(len({ledger.sent_message_ids for ledger in ledgers}), 3, "each keeps its LINE ID")
+        self.assertEqual(self.line_channel.quota_used, 1)
+
+    def test_a_request_holds_five_messages_at_most(self):
+        self.expire_reply_tokens()
+        for i in range(7):
+            self.post(f"line {i}")
+        self.send()
+        self.assertEqual([[m["text"] for m in s["messages"]] for s in self.all_sent()],
+                         [[f"line {i}" for i in range(5)], ["line 5", "line 6"]])
+
+    def test_messages_sent_together_are_retried_together_and_delivered_once(self):
+        """The retry sends exactly what LINE may have accepted, with the same key: a message posted
+        meanwhile is not slipped into it (LINE would answer 409 and it would never arrive)."""
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "delay", count=1, delay=12)  # accepted, the answer lost
+        first, second = self.post("first"), self.post("second")
+        self.send()
+        self.assertEqual((self.ledger(first).state, self.ledger(second).state), ("queued", "queued"))
+        third = self.post("third")
+        self.send_until_done()
+        self.assertEqual([[m["text"] for m in s["messages"]] for s in self.received()],
+                         [["first", "second"], ["third"]])
+        self.assertEqual([self.ledger(m).state for m in (first, second, third)], ["sent"] * 3)
+
+    def test_resending_a_failed_request_sends_all_it_carried(self):
+        self.expire_reply_tokens()
+        self.emu.update_channel(self.channel_id, quota=0)
+        first, second = self.post("first"), self.post("second")
+        self.send()
+        self.assertEqual([self.ledger(m).state for m in (first, second)], ["failed", "failed"])
+        self.emu.update_channel(self.channel_id, quota=1000)
+        self.conversation.with_user(self.operator).line_resend_message(second.id)
+        self.send()
+        self.assertEqual([[m["text"] for m in s["messages"]] for s in self.received()], [["first", "second"]])
+
     def test_reply_window_refusal_shows_on_the_message(self):
         self.line_channel.reply_window_days = 3
         self.conversation.line_last_customer_date = fields.Datetime.now() - timedelta(days=4)
@@ -345,7 +393,7 @@ class TestOutbound(LineConversationCase):
         self.env["line.event"]._cron_process_events()
         self.post("In time")
         self.send()
-        self.assertEqual([s["messages"][0]["text"] for s in self.received()], ["In time"])
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["In time"])
 
     # -- content ------------------------------------------------------------------------
 
@@ -361,7 +409,7 @@ class TestOutbound(LineConversationCase):
                 "id": partner.id, "name": partner.name}, partner_ids=partner.ids)
         self.post(Markup("As typed in Discuss:<br/><br/>a blank line, then<br/>a line break."))
         self.send_until_done()
-        self.assertEqual([s["messages"][0]["text"] for s in self.received()], [
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], [
             f"See our blue shoes (https://example.com/shoes) or https://example.com/sale; @{partner.name} "
             "will help you.\n\nSecond paragraph,\nsecond line.",
             "As typed in Discuss:\n\na blank line, then\na line break.",
@@ -467,7 +515,7 @@ class TestOutbound(LineConversationCase):
         conversation.execute_command_line_template(body="/template welcome")
         self.send_until_done()
         company = self.operator.company_id.name
-        self.assertEqual([s["messages"][0]["text"] for s in self.received()], [
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], [
             f"Tanaka Hanako様、{company}です。", f"Dear Tanaka Hanako, {company} thanks you."])
 
     def test_odoo_canned_response_in_a_line_conversation(self):
