@@ -327,8 +327,8 @@ def run(ctx, stack, results):
     results["phases"]["burst"] = run_burst(ctx)
     if ctx.newcomers:
         results["phases"]["newcomers"] = run_newcomers(ctx)
-    # The message_post floor again, right after the burst: on a machine whose speed drifts, the
-    # burst is compared with the floor on both sides of it.
+    # The message_post floor again, right after the burst and the newcomers: on a machine whose
+    # speed drifts, both are compared with the floor on both sides of them.
     results["phases"]["floor_post_after"] = run_floor_post(ctx, "floor_post_after")
     if not args.no_steady:
         results["phases"]["steady"] = run_steady(ctx)
