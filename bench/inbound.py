@@ -8,6 +8,8 @@ in count and time:
   floor_post / floor_post_one_channel / floor_post_solo
                                     one ``message_post`` per request, into K channels / one channel / unloaded
   burst                             S LINE users send M text messages each, as fast as acknowledged
+  newcomers                         N LINE users unknown to Odoo each follow the account and write one
+                                    text (first contact: profile, identity, guest, conversation, routing)
   steady                            the same users at a fixed total rate (events/s), below saturation
 
 then writes bench/results/inbound-<date>.json and bench/results/latest.md (see bench/README.md).
@@ -37,9 +39,11 @@ CHANNEL_ID = "2000009901"
 # Sizes per profile; every one can be overridden on the command line.
 PROFILES = {
     "full": {"floor_requests": 1000, "floor_one_channel_requests": 400, "solo_requests": 50, "senders": 50,
-             "messages": 20, "steady_rate": 20.0, "steady_seconds": 20.0, "drain_seconds": 90, "max_seconds": 300},
+             "messages": 20, "newcomers": 400, "steady_rate": 20.0, "steady_seconds": 20.0, "drain_seconds": 90,
+             "max_seconds": 360},
     "quick": {"floor_requests": 250, "floor_one_channel_requests": 100, "solo_requests": 20, "senders": 50,
-              "messages": 4, "steady_rate": 10.0, "steady_seconds": 6.0, "drain_seconds": 40, "max_seconds": 150},
+              "messages": 4, "newcomers": 100, "steady_rate": 10.0, "steady_seconds": 6.0, "drain_seconds": 40,
+              "max_seconds": 180},
 }
 
 SETUP_SCRIPT = """
@@ -75,9 +79,12 @@ def parse_args(argv):
     parser.add_argument("--floor-channels", type=int, default=None,
                         help="distinct channels of the message_post floor (default: as many as senders)")
     parser.add_argument("--no-steady", action="store_true", help="skip the steady-rate phase")
+    parser.add_argument("--newcomer-senders", type=int, default=None,
+                        help="closed-loop senders of the newcomers phase (default: as many as --senders)")
     args = runner.parse_profiled(parser, PROFILES, argv)
     args.post_concurrency = args.post_concurrency or 8 * args.workers
     args.floor_channels = args.floor_channels or args.post_concurrency
+    args.newcomer_senders = min(args.newcomer_senders or args.senders, max(args.newcomers, 1))
     return args
 
 
@@ -100,8 +107,9 @@ class Budget:
 # Set-up
 # ----------------------------------------------------------------------------------------------
 
-def start_emulator(stack, secret, senders):
-    """The LINE platform emulator, in this process: the channel, and one LINE user per sender."""
+def start_emulator(stack, secret, senders, newcomers=0):
+    """The LINE platform emulator, in this process: the channel, one LINE user per sender (and one
+    for the warm-up), then ``newcomers`` more whom Odoo does not know until they follow."""
     # Imported when run: the emulator is a sibling package, written and tested on its own.
     from line_emulator.client import EmulatorClient
     from line_emulator.testing import EmulatorServer
@@ -114,7 +122,11 @@ def start_emulator(stack, secret, senders):
     channel = client.create_channel(channel_id=CHANNEL_ID, channel_secret=secret, provider_id=PROVIDER,
                                     display_name="Benchmark OA")
     users = [_user_id(client.create_user(provider_id=PROVIDER, display_name=f"Bench customer {i + 1}"))
-             for i in range(senders + 1)]
+             for i in range(senders + 1 + newcomers)]
+    # The newcomers follow the account at LINE (the webhook of it is the phase's to send): LINE then
+    # gives the bot their profile and picture, which it refuses (404) for users who are not friends.
+    for user_id in users[senders + 1:]:
+        server.state.set_friend_state(CHANNEL_ID, user_id, "friend")
     destination = channel.get("bot_user_id") or channel.get("botUserId") or "U" + secrets.token_hex(16)
     return server.base_url, destination, users, sign
 
@@ -223,6 +235,46 @@ def run_burst(ctx):
     return {"ack": ack, "truncated": truncated, "ingest": finish_ingest(ctx, "burst", samples, args.drain_seconds)}
 
 
+def wait_no_backlog(ctx, seconds):
+    """Until no stored event waits to be processed (or ``seconds`` pass): the events still waiting."""
+    deadline = ctx.budget.deadline(seconds)
+    while True:
+        with ctx.db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM line_event WHERE state = 'new'")
+            waiting = cursor.fetchone()[0]
+        if not waiting or time.monotonic() >= deadline:
+            return waiting
+        time.sleep(0.2)
+
+
+def newcomer(ctx, user_id):
+    """A first contact, as LINE sends it: the user follows the account, then writes one text."""
+    from line_emulator.webhook import follow_event, user_source
+
+    yield ctx.webhook.request(follow_event(user_source(user_id), reply_token=secrets.token_hex(16)))
+    yield from ctx.webhook.texts(user_id, 1, "newcomer")
+
+
+def run_newcomers(ctx):
+    """New customers, each a follow and a text, from many closed-loop senders: what first contact
+    costs end to end (profile fetched from LINE, identity, guest, conversation, members, routing)."""
+    args, users = ctx.args, ctx.newcomers
+    # What the burst left to process would be counted against the newcomers: let it drain first.
+    backlog = wait_no_backlog(ctx, args.drain_seconds)
+    ctx.sampler.phase("newcomers")
+    say(f"newcomers: {len(users)} LINE users unknown to Odoo, each a follow and a text, "
+        f"{args.newcomer_senders} closed-loop senders")
+    senders = [(request for user in users[start::args.newcomer_senders] for request in newcomer(ctx, user))
+               for start in range(args.newcomer_senders)]
+    tcp = netstat.read()
+    samples, truncated = load.run_closed_loop(ctx.port, senders, ctx.budget.deadline(120))
+    ack = dict(load.summarize(samples), tcp=netstat.delta(tcp, netstat.read()))
+    say(f"newcomers: {ack['rate_per_s']} acks/s, ack p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, {ack['statuses']}")
+    return {"ack": ack, "truncated": truncated, "customers": len(users), "senders": args.newcomer_senders,
+            "backlog_at_start": backlog,
+            "ingest": finish_ingest(ctx, "newcomers", samples, args.drain_seconds)}
+
+
 def run_steady(ctx):
     args = ctx.args
     ctx.sampler.phase("steady")
@@ -246,7 +298,7 @@ class Context:
 
     def __init__(self, args, budget):
         self.args, self.budget = args, budget
-        self.odoo = self.db = self.sampler = self.setup = self.webhook = self.users = None
+        self.odoo = self.db = self.sampler = self.setup = self.webhook = self.users = self.newcomers = None
         self.port = None  # where every request goes: nginx in front of Odoo, or Odoo itself (--direct)
 
 
@@ -255,8 +307,8 @@ def run(ctx, stack, results):
     secret = secrets.token_hex(16)
     log_dir = Path(tempfile.mkdtemp(prefix="line_bench_"))  # kept: Odoo's log, for a closer look
     results["log_dir"] = str(log_dir)
-    emulator_url, destination, users, sign = start_emulator(stack, secret, args.senders)
-    ctx.users = users
+    emulator_url, destination, users, sign = start_emulator(stack, secret, args.senders, args.newcomers)
+    ctx.users, ctx.newcomers = users[:args.senders + 1], users[args.senders + 1:]
     ctx.odoo = OdooServer(args.odoo_path, args.db, log_dir, sys.executable)
     ctx.setup = set_up_odoo(ctx.odoo, args, secret, emulator_url, ctx.budget)
     ctx.webhook = WebhookSender(f"/line/webhook/{ctx.setup['token']}", secret, destination, sign)
@@ -273,8 +325,10 @@ def run(ctx, stack, results):
     run_warmup(ctx)
     results["phases"].update(run_floors(ctx))
     results["phases"]["burst"] = run_burst(ctx)
-    # The message_post floor again, right after the burst: on a machine whose speed drifts, the
-    # burst is compared with the floor on both sides of it.
+    if ctx.newcomers:
+        results["phases"]["newcomers"] = run_newcomers(ctx)
+    # The message_post floor again, right after the burst and the newcomers: on a machine whose
+    # speed drifts, both are compared with the floor on both sides of them.
     results["phases"]["floor_post_after"] = run_floor_post(ctx, "floor_post_after")
     if not args.no_steady:
         results["phases"]["steady"] = run_steady(ctx)

@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import const, ids, openapi
+from . import const, ids, media, openapi
 from .api import ApiError, LineApi, Reply
 from .control import Control
 from .delivery import Deliverer
@@ -107,6 +107,10 @@ def _json_response(body, status=200, headers=None):
 
 
 def _reply_response(reply):
+    if isinstance(reply.body, media.GeneratedContent):  # streamed as it is made, with its length
+        headers = dict(reply.headers or {}, **{"Content-Length": str(len(reply.body))})
+        return Response(reply.body.chunks(), status=reply.status, headers=headers, content_type=reply.content_type,
+                        direct_passthrough=True)
     if isinstance(reply.body, bytes):
         return Response(reply.body, status=reply.status, headers=reply.headers, content_type=reply.content_type)
     return _json_response(reply.body, reply.status, reply.headers)
@@ -243,8 +247,10 @@ class EmulatorApp:
         if self.strict is None:
             return
         body = request.form.to_dict() if request.mimetype in openapi.FORM_TYPES else request.get_data()
+        # A streamed content is checked by its type only: reading it here would send nothing.
+        answer = b"" if response.is_streamed else response.get_data()
         self.strict.check_call(request.method, route.path, request.content_type, body, response.status_code,
-                               response.content_type, response.get_data(), endpoint=route.name, url_path=request.path)
+                               response.content_type, answer, endpoint=route.name, url_path=request.path)
 
     def _log_call(self, request, route, channel, status, reply=None, elapsed=0.0):
         body = None
@@ -258,7 +264,8 @@ class EmulatorApp:
             "channel_id": channel.channel_id if channel else None, "status": status,
             "request_id": request.request_id, "body": body,
             "headers": {h: request.headers[h] for h in CALL_LOG_HEADERS if h in request.headers},
-            "response": reply.body if reply is not None and not isinstance(reply.body, bytes) else None,
+            "response": reply.body if reply is not None and not isinstance(reply.body, (bytes, media.GeneratedContent))
+            else None,
             "latency_ms": int(elapsed * 1000), "timestamp": int(self.state.now() * 1000)})
 
     # -- control API and page ----------------------------------------------------------------------------

@@ -103,6 +103,8 @@ class Simulator:
         external = bool(provider and provider.get("type") == "external")
         if not external:
             data = _bytes(params.get("data"))
+            if params.get("generated_size") is not None:  # a large content made as it is downloaded
+                data = media.GeneratedContent(params["generated_size"])
             if data is None:
                 data = media.png(32, 32, (200, 200, 200)) if kind == "image" else b""
             if kind == "file" and not params.get("file_name"):

@@ -1,4 +1,4 @@
-"""nginx in front of an Odoo server, as in production (deploy/nginx.conf), for one benchmark run.
+"""nginx in front of an Odoo server, as in production (deploy/nginx.conf itself), for one benchmark run.
 
 An unprivileged configuration in a folder of its own (``nginx -p <dir> -c nginx.conf``): no daemon,
 its pid file, logs and temporary files in that folder, one free loopback port, plain HTTP (TLS
@@ -6,23 +6,27 @@ is not what is measured). ``stop()`` ends it.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 
-from .odoo_server import free_port, wait_healthy
+from .odoo_server import ROOT, free_port, wait_healthy
 
 NGINX = "nginx"
-# What the benchmark's front keeps of deploy/nginx.conf: the same proxy headers, timeouts and
-# buffering for Odoo's HTTP port, /websocket to its gevent port; a listen backlog of 511 (Linux's
-# default somaxconn before 5.4), so that bursts queue in nginx rather than in Odoo's 8 x workers.
-CONFIG = """
+DEPLOY_CONFIG = ROOT / "deploy" / "nginx.conf"
+# The benchmark's front is deploy/nginx.conf itself (the site production runs), made unprivileged:
+# inside the main context below (no daemon, its own pid file, logs and temporary folders), the
+# HTTP -> HTTPS redirect dropped, plain HTTP on one free loopback port instead of 80/443 and TLS
+# (TLS is not what is measured), the run's Odoo ports instead of 8069/8072. Everything else (the
+# upstream's retries, timeouts, headers, locations, backlog) is production's, character for character.
+MAIN = """
 daemon off;
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 2048; }}
+events {{ worker_connections 4096; }}
 http {{
     access_log off;
     client_body_temp_path {dir}/client_body;
@@ -30,33 +34,30 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
-    client_max_body_size 64m;
-    proxy_connect_timeout 10s;
-    proxy_read_timeout 720s;
-    proxy_send_timeout 720s;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-    upstream odoo {{ server 127.0.0.1:{http_port}; }}
-    upstream odoo_gevent {{ server 127.0.0.1:{gevent_port}; }}
-    server {{
-        listen 127.0.0.1:{port} backlog=511;
-        proxy_set_header Host $host:$server_port;
-        proxy_set_header X-Forwarded-Host $host:$server_port;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header X-Real-IP $remote_addr;
-        location /websocket {{
-            proxy_pass http://odoo_gevent;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-        }}
-        location / {{
-            proxy_pass http://odoo;
-            proxy_redirect off;
-        }}
-    }}
+{site}
 }}
 """
+
+
+def site_config(port, http_port, gevent_port, deploy=None):
+    """deploy/nginx.conf as the benchmark serves it (see MAIN above)."""
+    text = (deploy or DEPLOY_CONFIG).read_text()
+    text = re.sub(r"server \{[^{}]*return 301[^{}]*\}\n", "", text)  # the HTTP -> HTTPS redirect
+    lines, listened = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("listen "):
+            backlog = re.search(r"backlog=\d+", stripped)
+            if not listened:
+                lines.append(f"    listen 127.0.0.1:{port}{' ' + backlog.group() if backlog else ''};")
+            listened = True
+        elif not stripped.startswith("ssl_"):
+            lines.append(line)
+    site = "\n".join(lines)
+    if not listened or "127.0.0.1:8069" not in site or "127.0.0.1:8072" not in site:
+        raise RuntimeError(f"{DEPLOY_CONFIG} no longer has the shape the benchmark adapts (listen, 8069, 8072)")
+    site = site.replace("127.0.0.1:8069", f"127.0.0.1:{http_port}")
+    return site.replace("127.0.0.1:8072", f"127.0.0.1:{gevent_port}")
 
 
 def available():
@@ -101,8 +102,8 @@ class NginxFront:
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.dir / name).mkdir(exist_ok=True)
             os.chmod(self.dir / name, 0o777)
-        (self.dir / "nginx.conf").write_text(CONFIG.format(
-            dir=self.dir, port=self.port, http_port=self.odoo.http_port, gevent_port=self.odoo.gevent_port))
+        site = site_config(self.port, self.odoo.http_port, self.odoo.gevent_port)
+        (self.dir / "nginx.conf").write_text(MAIN.format(dir=self.dir, site=site))
         self.process = subprocess.Popen([binary, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
@@ -124,6 +125,27 @@ class NginxFront:
         except ProcessLookupError:
             pass
         self.process.wait(5)
+
+
+def websocket_check(port):
+    """Open Odoo's bus websocket through the front (``/websocket``, to the gevent port) and subscribe, as
+    the web client does: None when it works, else what failed."""
+    import websocket  # websocket-client, which Odoo's own browser tests use
+
+    try:
+        connection = websocket.create_connection(f"ws://127.0.0.1:{port}/websocket?version=18.0", timeout=10,
+                                                 origin=f"http://127.0.0.1:{port}")
+    except (OSError, websocket.WebSocketException) as error:
+        return f"{error.__class__.__name__}: {str(error).split(' -+-+- ')[0]}"  # without the answer's body
+    try:
+        if connection.status != 101:
+            return f"answered {connection.status}"
+        connection.send('{"event_name": "subscribe", "data": {"channels": [], "last": 0}}')
+        return None
+    except (OSError, websocket.WebSocketException) as error:
+        return f"{error.__class__.__name__}: {error}"
+    finally:
+        connection.close()
 
 
 def add_front_option(parser):

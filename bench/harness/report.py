@@ -2,6 +2,8 @@
 
 ACK_P99_TARGET_MS = 250
 INGEST_RATIO_TARGET = 1.5
+FIRST_CONTACT_RATIO_TARGET = 2.0   # issue #13: first-contact intake within 2x of the message_post floor
+ACK_COST_RATIO_TARGET = 2.0        # issue #13: webhook acks/s within 2x of the bare route's (same proxy)
 DRIFT_WARNING = 1.2   # floor after / floor before (or the reverse) above which the run says so
 
 
@@ -34,8 +36,12 @@ def rows(results):
              f"bare route p99, {bare.get('concurrency')} clients", target="see the bound below"),
         _row(f"Webhook ack p99 incl. unanswered, {c} senders", ack.get("p99_all_ms"), "ms", bare.get("p99_all_ms"),
              f"bare route, {bare.get('concurrency')} clients"),
-        _row(f"Webhook acks/s, {c} senders", ack.get("rate_per_s"), "/s", bare.get("rate_per_s"), "bare route req/s",
-             higher_is_better=True),
+        _row(f"Webhook acks/s, {c} senders", ack.get("rate_per_s"), "/s", bare.get("rate_per_s"),
+             f"bare route req/s, {bare.get('concurrency')} clients", higher_is_better=True,
+             target=f"ratio <= {ACK_COST_RATIO_TARGET:g}",
+             passed=_lt(_ratio(ack.get("rate_per_s"), bare.get("rate_per_s"), True), ACK_COST_RATIO_TARGET, True)),
+        _row(f"Webhooks not acknowledged, {c} senders", _unanswered(ack), "", _unanswered(bare),
+             f"bare route, of {bare.get('requests')}", target="0", passed=_unanswered(ack) == 0 if ack else None),
         # Little's law: n clients that each wait for their answer see a mean latency of n / throughput.
         # Even Odoo's bare route, at its own rate, cannot answer n closed-loop clients faster than this.
         _row(f"Bound: least mean latency of {c} closed-loop clients at the bare route's rate", _bound(c, bare),
@@ -55,6 +61,7 @@ def rows(results):
         _row("Cron: one event's processing (every job busy)", e2e.get("cron_service_ms"), "ms", post_solo.get("p50_ms"),
              "one message_post request, unloaded"),
     ]
+    table += _newcomer_rows(phases.get("newcomers"), post_rate, post_label)
     if steady:
         rate = results["config"]["steady_rate"]
         table += [
@@ -76,6 +83,33 @@ def rows(results):
         table.append(_row(f"Floor: message_post into one channel, {post_one.get('concurrency')} clients",
                           post_one.get("rate_per_s"), "/s"))
     return table
+
+
+def _newcomer_rows(newcomers, post_rate, post_label):
+    """First contact: new customers who follow and write once (bench/inbound.py ``newcomers``)."""
+    if not newcomers:
+        return []
+    ack, e2e = newcomers.get("ack", {}), newcomers.get("ingest", {})
+    who = f"{newcomers.get('customers')} new customers, {newcomers.get('senders')} senders"
+    ratio = _ratio(e2e.get("ingest_rate_per_s"), post_rate, True)
+    return [
+        _row(f"First-contact intake, events end to end ({who}: follow + text)", e2e.get("ingest_rate_per_s"), "/s",
+             post_rate, f"message_post req/s{post_label}", higher_is_better=True,
+             target=f"ratio <= {FIRST_CONTACT_RATIO_TARGET:g}",
+             passed=_lt(ratio, FIRST_CONTACT_RATIO_TARGET, inclusive=True)),
+        _row("First contact: webhook ack p50", ack.get("p50_ms"), "ms"),
+        _row("First contact: webhook ack p99", ack.get("p99_ms"), "ms"),
+        _row("First contact: webhook -> Discuss message p50", e2e.get("e2e_p50_ms"), "ms"),
+        _row("First contact: events ingested after the webhooks stopped", e2e.get("rate_after_sending_per_s"), "/s",
+             post_rate, "message_post req/s", higher_is_better=True),
+    ]
+
+
+def _unanswered(phase):
+    """Requests not answered 2xx (reset, dropped, timed out at the client, or 5xx from the proxy)."""
+    if not phase or not phase.get("requests"):
+        return None
+    return phase["requests"] - phase.get("ok", 0)
 
 
 def _post_floor(phases):
