@@ -164,7 +164,11 @@ def create_customers(ctx, count):
 
     def create(index):
         user = client.create_user(provider_id=PROVIDER, display_name=f"Growth customer {index + 1}")
-        return user.get("user_id") or user.get("userId")
+        user_id = user.get("user_id") or user.get("userId")
+        # They follow the account at LINE (the webhook of it is the growth's to send): LINE then
+        # gives the bot their profile and picture, which it refuses (404) to users who are not friends.
+        ctx.emulator.state.set_friend_state(CHANNEL_ID, user_id, "friend")
+        return user_id
 
     with ThreadPoolExecutor(8) as pool:
         ctx.users += list(pool.map(create, range(first, first + count)))
@@ -362,7 +366,7 @@ class Context:
     def __init__(self, args, budget):
         self.args, self.budget = args, budget
         self.odoo = self.db = self.webhook = self.port = self.front = None
-        self.admin = self.operator = self.emulator_url = None
+        self.admin = self.operator = self.emulator_url = self.emulator = None
         self.operators = []
         self.users = []
 
@@ -372,7 +376,8 @@ def run(ctx, stack, results):
     secret = secrets.token_hex(16)
     log_dir = Path(tempfile.mkdtemp(prefix="line_growth_"))  # kept: Odoo's and nginx's logs
     results["log_dir"] = str(log_dir)
-    ctx.emulator_url, destination, _users, sign = start_emulator(stack, secret, 0)
+    ctx.emulator, destination, _users, sign = start_emulator(stack, secret, 0, with_server=True)
+    ctx.emulator_url = ctx.emulator.base_url
     ctx.odoo = OdooServer(args.odoo_path, args.db, log_dir, sys.executable)
     say(f"creating database {args.db} (line_connector)")
     ctx.odoo.create_database(["line_connector"], timeout=max(ctx.budget.left() - 60, 30))

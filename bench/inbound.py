@@ -107,7 +107,7 @@ class Budget:
 # Set-up
 # ----------------------------------------------------------------------------------------------
 
-def start_emulator(stack, secret, senders, newcomers=0):
+def start_emulator(stack, secret, senders, newcomers=0, with_server=False):
     """The LINE platform emulator, in this process: the channel, one LINE user per sender (and one
     for the warm-up), then ``newcomers`` more whom Odoo does not know until they follow."""
     # Imported when run: the emulator is a sibling package, written and tested on its own.
@@ -128,6 +128,8 @@ def start_emulator(stack, secret, senders, newcomers=0):
     for user_id in users[senders + 1:]:
         server.state.set_friend_state(CHANNEL_ID, user_id, "friend")
     destination = channel.get("bot_user_id") or channel.get("botUserId") or "U" + secrets.token_hex(16)
+    if with_server:  # growth.py makes friends of its customers as it goes
+        return server, destination, users, sign
     return server.base_url, destination, users, sign
 
 
