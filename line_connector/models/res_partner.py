@@ -29,7 +29,8 @@ class ResPartner(models.Model):
             ("channel_type", "=", "line"), ("line_identity_id.partner_id", "in", self.ids)])
 
     def action_view_line_history(self):
-        """Everything this contact and the company said on LINE, oldest first."""
+        """Everything this contact and the company said on LINE, in one timeline, newest first: all the
+        conversations of all the contact's LINE customers (merged ones too), each message with its account."""
         self.ensure_one()
         conversations = self._line_conversations()
         return {
