@@ -28,3 +28,10 @@ class LineIdentity(models.Model):
         for conversation in self.conversation_ids:
             conversation._line_notify(
                 self.env._("Linked to lead %(lead)s by %(user)s.", lead=lead.name, user=self.env.user.name))
+
+    def _line_merge(self, other, dst_partner=None):
+        """The same person's leads hold both LINE customers (those the user may change)."""
+        partner = super()._line_merge(other, dst_partner=dst_partner)
+        leads = (self | other).lead_ids.filtered(lambda lead: lead.has_access("write"))
+        leads.line_identity_ids = [Command.link(self.id), Command.link(other.id)]
+        return partner
