@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 
 
+# discuss_channel.py is at its size limit: what merging adds to conversations lives here.
+# pylint: disable=consider-merging-classes-inherited
 class DiscussChannel(models.Model):
     """The conversation's customer panel shows the LINE customers who may be the same person."""
 

@@ -16,6 +16,7 @@ class LineMergeWizard(models.TransientModel):
     other_identity_id = fields.Many2one("line.identity", "Same Person As",
                                         domain="[('id', '!=', identity_id)]")
     partner_ids = fields.Many2many("res.partner", compute="_compute_partner_ids")
+    merges_contacts = fields.Boolean(compute="_compute_partner_ids")
     dst_partner_id = fields.Many2one(
         "res.partner", "Keep Contact", compute="_compute_dst_partner_id", store=True, readonly=False,
         domain="[('id', 'in', partner_ids)]",
@@ -33,6 +34,7 @@ class LineMergeWizard(models.TransientModel):
     def _compute_partner_ids(self):
         for wizard in self:
             wizard.partner_ids = (wizard.identity_id | wizard.other_identity_id).partner_id
+            wizard.merges_contacts = len(wizard.partner_ids) == 2
 
     @api.depends("partner_ids")
     def _compute_dst_partner_id(self):
@@ -62,11 +64,11 @@ class LineMergeWizardLine(models.TransientModel):
     _name = "line.merge.wizard.line"
     _description = "LINE Customer Who May Be the Same Person"
 
-    wizard_id = fields.Many2one("line.merge.wizard", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one("line.merge.wizard", "Merge", required=True, ondelete="cascade")
     identity_id = fields.Many2one("line.identity", "LINE Customer", required=True, readonly=True)
     identity_image = fields.Image(related="identity_id.image_128")
     provider_name = fields.Char(related="identity_id.provider_name")
-    partner_id = fields.Many2one(related="identity_id.partner_id")
+    partner_id = fields.Many2one(related="identity_id.partner_id", string="Contact")
     reasons = fields.Char("Why", readonly=True)
 
     def action_merge(self):
