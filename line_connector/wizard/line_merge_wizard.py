@@ -15,7 +15,7 @@ class LineMergeWizard(models.TransientModel):
                                      compute="_compute_suggestion_ids", store=True, readonly=True)
     other_identity_id = fields.Many2one("line.identity", "Same Person As",
                                         domain="[('id', '!=', identity_id)]")
-    partner_ids = fields.Many2many("res.partner", compute="_compute_partner_ids")
+    partner_ids = fields.Many2many("res.partner", string="Contacts", compute="_compute_partner_ids")
     merges_contacts = fields.Boolean(compute="_compute_partner_ids")
     dst_partner_id = fields.Many2one(
         "res.partner", "Keep Contact", compute="_compute_dst_partner_id", store=True, readonly=False,
