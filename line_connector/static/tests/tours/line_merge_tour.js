@@ -27,8 +27,12 @@ registry.category("web_tour.tours").add("line_connector_merge", {
             run: "click",
         },
         {
+            content: "The dialogs are closed: the contact opens in their place",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
             content: "Both LINE customers are on one contact, whose LINE history holds both conversations",
-            trigger: ".o_form_view:not(.modal .o_form_view) .oe_stat_button[name='action_view_line_history']:contains('2')",
+            trigger: ".o_action_manager .o_form_view button[name='action_view_line_history']:contains('2')",
         },
     ],
 });
