@@ -5,6 +5,7 @@ from line_emulator import media
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import LineTransactionCase
 
@@ -218,3 +219,38 @@ class TestMergeCustomers(LineTransactionCase):
         other = namba_conversation.line_identity_id
         self.merge_from_suggestion(other, self.identity)
         self.assertFalse(self.suggestions(other))
+
+    def test_suggestions_cost_the_same_at_ten_thousand_customers(self):
+        """One indexed search, whatever the number of LINE customers (no loop over them)."""
+        _user, namba_conversation = self.namba_customer("山田花子", "こんにちは")
+        other = namba_conversation.line_identity_id.with_user(self.operator)
+
+        def cost():
+            self.env.invalidate_all()
+            queries = self.env.cr.sql_log_count
+            found = other._line_similar_identities()
+            return found, self.env.cr.sql_log_count - queries
+
+        cost()  # warm the caches (record rules, field metadata)
+        found, before = cost()
+        self.env.flush_all()
+        self.env.cr.execute("""
+            INSERT INTO line_identity (name, provider_name, line_user_id, friend_state, line_name_key,
+                                       line_picture_checksum, language)
+            SELECT 'Customer ' || n, 'provider-bulk', 'Ubulk' || n, 'friend', 'customer' || n, md5(n::text), 'ja'
+              FROM generate_series(1, 10000) n
+        """)
+        self.env.cr.execute("ANALYZE line_identity")
+        found_at_scale, at_scale = cost()
+        self.assertEqual((found, found_at_scale), (self.identity, self.identity))
+        self.assertEqual(at_scale, before)
+        self.assertLessEqual(at_scale, 3)
+        # An operator's search starts from their companies' conversations; a manager's (who also sees
+        # the customers of no conversation) from the name and picture indexes. Neither reads them all.
+        for user in (self.operator, self.manager):
+            identity = other.with_user(user)
+            query = identity._search(identity._line_similar_domain(), limit=50)
+            self.env.cr.execute(SQL("EXPLAIN %s", query.select()))
+            plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+            self.assertNotIn("Seq Scan on line_identity", plan, user.login)
+        self.assertIn("line_identity_line_name_key_prefix", plan, "the family-name prefix is found by its index")
