@@ -44,3 +44,8 @@ class ResPartner(models.Model):
                        ("message_type", "in", ("comment", "notification"))],
             "context": {"create": False},
         }
+
+    def action_line_open_merge(self):
+        """"Same person…" from the contact: another LINE customer is this contact too (名寄せ)."""
+        self.ensure_one()
+        return self.line_identity_ids[:1].action_open_merge_wizard()

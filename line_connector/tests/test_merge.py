@@ -254,3 +254,17 @@ class TestMergeCustomers(LineTransactionCase):
             plan = "\n".join(row[0] for row in self.env.cr.fetchall())
             self.assertNotIn("Seq Scan on line_identity", plan, user.login)
         self.assertIn("line_identity_line_name_key_prefix", plan, "the family-name prefix is found by its index")
+
+    def test_merge_from_the_contact(self):
+        partner = self.env["res.partner"].create({"name": "山田 花子"})
+        self.identity._link_partner(partner)
+        _user, namba_conversation = self.namba_customer("山田花子", "こんにちは")
+        other = namba_conversation.line_identity_id
+        form = self.env["res.partner"].with_user(self.operator).get_view(
+            self.env.ref("base.view_partner_form").id)
+        self.assertIn("action_line_open_merge", form["arch"])
+        action = partner.with_user(self.operator).action_line_open_merge()
+        wizard = self.env["line.merge.wizard"].with_user(self.operator).browse(action["res_id"])
+        self.assertEqual(wizard.identity_id, self.identity)
+        wizard.suggestion_ids.filtered(lambda line: line.identity_id == other).action_merge()
+        self.assertEqual(partner.line_identity_ids, self.identity | other)
