@@ -149,7 +149,7 @@ class LineIdentity(models.Model):
         self._line_check_merge(other)
         partners = (self | other).partner_id
         if len(partners) == 2:
-            dst_partner = dst_partner if dst_partner in partners else self.partner_id
+            dst_partner = dst_partner if dst_partner and dst_partner in partners else self.partner_id
             partners.check_access("unlink")
             self.env["base.partner.merge.automatic.wizard"].create({
                 "partner_ids": [Command.set(partners.ids)], "dst_partner_id": dst_partner.id,

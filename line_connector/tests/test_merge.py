@@ -135,6 +135,8 @@ class TestMergeCustomers(LineTransactionCase):
         other._link_partner(second)
         with self.assertRaisesRegex(UserError, "same email"):
             self.merge_from_suggestion(self.identity, other)
+        with self.assertRaisesRegex(UserError, "same email"):
+            self.identity.with_user(self.operator)._line_merge(other.with_user(self.operator))
         self.assertEqual((self.identity.partner_id, other.partner_id), (first, second))
         self.assertTrue(second.exists())
 
