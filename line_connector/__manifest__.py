@@ -26,6 +26,8 @@
         "views/res_partner_views.xml",
         "views/discuss_channel_views.xml",
         "wizard/line_link_wizard_views.xml",
+        "wizard/line_merge_wizard_views.xml",
+        "views/line_identity_merge_views.xml",
         "wizard/line_reassign_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],

@@ -150,6 +150,15 @@ QUOTA_TIMEZONE = "Asia/Tokyo"
 # Linking a LINE customer: contacts with a matching name considered before ranking by similarity.
 LINK_SUGGESTION_CANDIDATES = 100
 
+# Merging LINE customers (名寄せ): a name shorter than this (normalised) is never matched as a family
+# name or a prefix ("山" would suggest every 山田 and 山本); at most this many LINE customers who may
+# be the same person are looked at (most recent first) before ranking, and this many are shown.
+MERGE_MIN_NAME_CHARS = 2
+MERGE_SUGGESTION_CANDIDATES = 50
+MERGE_SUGGESTIONS = 5
+# Honorifics a customer or operator may append to a name: not part of it when names are compared.
+NAME_HONORIFICS = ("様", "さま", "さん", "殿")
+
 # Webhook hardening: a correctly signed body is always stored and answered 200 (400 only for a
 # body that is not LINE's shape at all). An event Odoo cannot understand is stored all the same,
 # made storable (tools/webhook_body.py), and parked at once: state failed, attempts 0, its error

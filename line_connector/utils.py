@@ -43,15 +43,25 @@ def split_text(text, limit):
     return parts
 
 
+def name_words(name):
+    """A name's words, compared as people read them: width (NFKC), case and honorifics (様, さん) ignored.
+
+    "山田　花子様" gives ["山田", "花子"]; a name written without a space is one word.
+    """
+    name = unicodedata.normalize("NFKC", name or "").casefold()
+    for honorific in const.NAME_HONORIFICS:
+        name = name.replace(honorific, "")
+    return name.split()
+
+
+def name_key(name):
+    """A name without its spaces (Japanese names are written with or without one): "山田 花子" -> "山田花子"."""
+    return "".join(name_words(name))
+
+
 def name_similarity(a, b):
     """How alike two names are, 0..1, ignoring case, spaces and honorifics (様, さん)."""
-    def normalize(name):
-        name = unicodedata.normalize("NFKC", name or "").casefold()
-        for honorific in ("様", "さま", "さん", "殿"):
-            name = name.replace(honorific, "")
-        return "".join(name.split())
-
-    a, b = normalize(a), normalize(b)
+    a, b = name_key(a), name_key(b)
     if not a or not b:
         return 0.0
     return difflib.SequenceMatcher(None, a, b).ratio()

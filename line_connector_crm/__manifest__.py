@@ -1,6 +1,6 @@
 {
     "name": "LINE Connector - CRM",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "summary": "Create and link CRM leads from LINE conversations",
     "author": "line_connector contributors",

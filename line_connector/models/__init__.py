@@ -8,6 +8,8 @@ from . import line_event
 from . import line_inbound
 from . import line_inbound_media
 from . import line_identity
+from . import line_identity_merge
+from . import discuss_channel_merge
 from . import line_erasure
 from . import line_privacy
 from . import line_message

@@ -11,3 +11,14 @@ class MailMessage(models.Model):
     line_event_timestamp = fields.Float(
         "LINE Timestamp (ms)", digits=(16, 0), readonly=True, copy=False,
         help="When LINE says the message was sent or last edited.")
+    line_channel_id = fields.Many2one("line.channel", "LINE Account", compute="_compute_line_channel_id",
+                                      help="The Official Account of the LINE conversation the message is in.")
+
+    def _compute_line_channel_id(self):
+        ids = {message.res_id for message in self if message.model == "discuss.channel"}
+        # As the user: a message's conversation is one they may read (the history lists no other).
+        conversations = self.env["discuss.channel"].search([("id", "in", list(ids)), ("channel_type", "=", "line")])
+        accounts = {conversation.id: conversation.line_channel_id for conversation in conversations}
+        for message in self:
+            message.line_channel_id = (accounts.get(message.res_id, False)
+                                       if message.model == "discuss.channel" else False)

@@ -29,7 +29,8 @@ class ResPartner(models.Model):
             ("channel_type", "=", "line"), ("line_identity_id.partner_id", "in", self.ids)])
 
     def action_view_line_history(self):
-        """Everything this contact and the company said on LINE, oldest first."""
+        """Everything this contact and the company said on LINE, in one timeline, newest first: all the
+        conversations of all the contact's LINE customers (merged ones too), each message with its account."""
         self.ensure_one()
         conversations = self._line_conversations()
         return {
@@ -43,3 +44,8 @@ class ResPartner(models.Model):
                        ("message_type", "in", ("comment", "notification"))],
             "context": {"create": False},
         }
+
+    def action_line_open_merge(self):
+        """"Same person…" from the contact: another LINE customer is this contact too (名寄せ)."""
+        self.ensure_one()
+        return self.line_identity_ids[:1].action_open_merge_wizard()

@@ -17,3 +17,5 @@ from . import test_access_http
 from . import test_privacy
 from . import test_sidebar
 from . import test_inbox_small
+from . import test_merge
+from . import test_merge_ui
