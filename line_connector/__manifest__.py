@@ -25,12 +25,14 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/discuss_channel_views.xml",
+        "views/line_inbox_views.xml",
         "wizard/line_link_wizard_views.xml",
         "wizard/line_reassign_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [
         "demo/line_channel_demo.xml",
+        "demo/line_template_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

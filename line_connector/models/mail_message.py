@@ -11,3 +11,6 @@ class MailMessage(models.Model):
     line_event_timestamp = fields.Float(
         "LINE Timestamp (ms)", digits=(16, 0), readonly=True, copy=False,
         help="When LINE says the message was sent or last edited.")
+    line_template_id = fields.Many2one(
+        "line.template", "LINE Template", ondelete="set null",
+        help="The template this message was written from: its quick replies go with it to LINE.")
