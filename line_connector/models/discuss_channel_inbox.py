@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, plaintext2html
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .. import const
 
 
@@ -86,6 +88,12 @@ class DiscussChannel(models.Model):
         for conversation in self.filtered(lambda c: c.channel_type == "line"):
             store.add(conversation, conversation._line_tag_store_values())
 
+    def line_get_tags(self):
+        """The conversation's tags as Discuss shows them (after its tag editor closes)."""
+        self.ensure_one()
+        self.check_access("read")
+        return self._line_tag_store_values()["line_tags"]
+
     def _line_tag_store_values(self):
         return {"line_tags": [{"id": tag.id, "name": tag.name, "color": tag.color} for tag in self.line_tag_ids]}
 
@@ -100,9 +108,13 @@ class DiscussChannel(models.Model):
             self.env.user._bus_send_transient_message(
                 self, self.env._("Write the note after the command: /note <text>. Only your colleagues see it."))
             return
-        self.line_post_note(text)
+        self._line_post_note(text)
 
     def line_post_note(self, text):
+        """The composer's ``/note``: post the note, and give Discuss the message at once."""
+        return Store(self._line_post_note(text), for_current_user=True).get_result()
+
+    def _line_post_note(self, text):
         """Post ``text`` as an internal note (staff only) in this LINE conversation."""
         self.ensure_one()
         self.check_access("write")

@@ -173,3 +173,39 @@ class TestSearchByMessageText(InboxCase):
         self.assertFalse(self.inbox([("line_message_text", "ilike", "予約%質問")]), "% is a character, not a wildcard")
         self.env.cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'mail_message_line_body_trgm'")
         self.assertEqual(bool(self.env.cr.fetchone()), self.env.registry.has_trigram)
+
+
+@tagged("post_install", "-at_install")
+class TestInboxTours(LineConversationCase):
+    """In a real browser: done, tags, notes, the template picker and its quick replies."""
+
+    def new_conversation(self, name, text):
+        customer = self.emu.create_user(provider_id="provider-osaka", display_name=name)
+        self.emu.follow(self.channel_id, customer["user_id"])
+        self.emu.send_text(self.channel_id, customer["user_id"], text)
+        self.env["line.event"]._cron_process_events()
+        return customer, self.conversation_of(customer)
+
+    def test_done_tags_and_an_internal_note(self):
+        customer, conversation = self.new_conversation("Hanako Feature", "明日は空いていますか?")
+        self.env["line.tag"].create({"name": "予約"})
+        self.start_tour("/odoo/discuss", "line_connector_inbox_done_tags_notes", login="line_operator")
+        self.assertEqual(conversation.line_status, "done")
+        self.assertEqual(conversation.line_tag_ids.mapped("name"), ["予約"])
+        note = conversation.message_ids[0]
+        self.assertTrue(note.is_internal)
+        self.env["line.message"]._cron_send()
+        self.assertFalse(self.emu.sent(user_id=customer["user_id"]), "neither done, tags nor the note reach LINE")
+
+    def test_template_picker_with_quick_replies(self):
+        customer, conversation = self.new_conversation("Hanako Picker", "予約したいです")
+        self.env["line.template"].create({
+            "name": "予約の確認", "code": "booking",
+            "body": "{{ object.line_identity_id.name }}様、ご希望の日時をお知らせください。",
+            "quick_reply_ids": [(0, 0, {"label": "今日", "text": "今日でお願いします"}), (0, 0, {"label": "明日"})]})
+        self.start_tour("/odoo/discuss", "line_connector_template_picker", login="line_operator")
+        self.env["line.message"]._cron_send()
+        [sent] = [s for s in self.emu.sent(user_id=customer["user_id"]) if s["delivered"]]
+        [text] = sent["messages"]
+        self.assertEqual(text["text"], "Hanako Picker様、ご希望の日時をお知らせください。明日も空いています。")
+        self.assertEqual([item["action"]["label"] for item in text["quickReply"]["items"]], ["今日", "明日"])

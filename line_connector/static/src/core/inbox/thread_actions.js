@@ -46,6 +46,7 @@ threadActionsRegistry.add("line-tags", {
     icon: "fa fa-fw fa-tags",
     name: _t("LINE conversation tags"),
     open(component) {
+        const thread = component.thread;
         component.env.services.action.doAction({
             type: "ir.actions.act_window",
             name: _t("Tags"),
@@ -54,6 +55,12 @@ threadActionsRegistry.add("line-tags", {
             views: [[false, "form"]],
             target: "new",
             context: { form_view_ref: "line_connector.discuss_channel_view_form_line_tags" },
+        }, {
+            onClose: async () => {
+                thread.line_tags = await component.env.services.orm.call(
+                    "discuss.channel", "line_get_tags", [[thread.id]]
+                );
+            },
         });
     },
     sequence: 7,

@@ -11,4 +11,18 @@ patch(Thread.prototype, {
         /** @type {{id: number, name: string, color: number}[]|undefined} LINE: the conversation's tags. */
         this.line_tags = undefined;
     },
+    /** `/note <text>`: an internal note, shown at once (a command's result would come by the bus). */
+    async post(body) {
+        const note = this.channel_type === "line" && body.match(/^\/note\s+(\S[\s\S]*)$/);
+        if (note) {
+            const data = await this.store.env.services.orm.call("discuss.channel", "line_post_note", [
+                [this.id],
+                note[1].trim(),
+            ]);
+            const { Message: messages = [] } = this.store.insert(data, { html: true });
+            this.addOrReplaceMessage(messages[0]);
+            return messages[0];
+        }
+        return super.post(...arguments);
+    },
 });
