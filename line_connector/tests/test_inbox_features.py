@@ -209,3 +209,9 @@ class TestInboxTours(LineConversationCase):
         [text] = sent["messages"]
         self.assertEqual(text["text"], "Hanako Picker様、ご希望の日時をお知らせください。明日も空いています。")
         self.assertEqual([item["action"]["label"] for item in text["quickReply"]["items"]], ["今日", "明日"])
+
+    def test_the_inbox_counts_and_searches_by_message_text(self):
+        self.new_conversation("Hanako Cancel", "予約をキャンセルしたいです")
+        self.new_conversation("Hanako Other", "営業時間は?")
+        action = self.env.ref("line_connector.discuss_channel_action_line")
+        self.start_tour(f"/odoo/action-{action.id}", "line_connector_inbox_list", login="line_operator")

@@ -111,3 +111,34 @@ registry.category("web_tour.tours").add("line_connector_template_picker", {
         },
     ],
 });
+
+/**
+ * LINE Conversations: the side panel counts what is to do and done, and "Message contains" finds a
+ * conversation by what was written in it.
+ */
+registry.category("web_tour.tours").add("line_connector_inbox_list", {
+    steps: () => [
+        {
+            content: "The side panel counts the conversations to do (three customers wrote)",
+            trigger: ".o_search_panel_category_value:contains('To do') .o_search_panel_counter:contains('3')",
+        },
+        {
+            trigger: ".o_searchview_input",
+            run: "edit キャンセル",
+        },
+        {
+            trigger: ".o_searchview_autocomplete .o_menu_item:contains('Message contains')",
+            run: "click",
+        },
+        {
+            content: "Only the conversation in which a message says it",
+            trigger: ".o_data_row:contains('Hanako Cancel')",
+            run() {
+                const rows = document.querySelectorAll(".o_data_row");
+                if (rows.length !== 1) {
+                    throw new Error(`${rows.length} rows found`);
+                }
+            },
+        },
+    ],
+});
