@@ -2,8 +2,12 @@
 
 import json
 
+from lxml import etree
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import convert_file
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.mail.tools.discuss import Store
 
@@ -157,6 +161,23 @@ class TestTemplatesAndQuickReplies(InboxCase):
         self.conversation.with_user(self.operator).execute_command_line_template(body="/template ")
         self.env.cr.precommit.run()
         self.assertTrue(self.env["bus.bus"].search([("message", "like", "/template booking")]))
+
+
+    def test_japanese_demo_templates_render_for_a_customer(self):
+        convert_file(self.env, "line_connector", "demo/line_template_demo.xml", {}, mode="init", kind="demo")
+        greeting = self.env.ref("line_connector.demo_line_template_greeting")
+        self.assertEqual(greeting.quick_reply_ids.mapped("label"), ["予約したい", "営業時間", "その他"])
+        texts = {t["code"]: t["text"] for t in
+                 self.env["line.template"].with_user(self.operator).line_get_picker(self.conversation.id)}
+        self.assertLessEqual({"greeting", "hours", "reservation", "thankyou", "wait"}, set(texts))
+        self.assertTrue(texts["greeting"].startswith("Hanako様、メッセージありがとうございます。"))
+
+    def test_placeholders_are_chosen_by_name_in_the_template_form(self):
+        arch = self.env["line.template"].with_user(self.manager).get_views([(False, "form")])["views"]["form"]["arch"]
+        [body] = etree.fromstring(arch).xpath("//field[@name='body']")
+        self.assertEqual(safe_eval(body.get("options"), {"true": True}), {
+            "dynamic_placeholder": True, "dynamic_placeholder_model_reference_field": "render_model"})
+        self.assertEqual(self.env["line.template"].new({}).render_model, "discuss.channel")
 
 
 @tagged("post_install", "-at_install")
