@@ -137,6 +137,15 @@ class DiscussChannel(models.Model):
             return
         super()._bus_send(notification_type, message, subchannel=subchannel)
 
+    def _get_last_messages(self):
+        """The sidebar's last message of each channel (plain SQL in Discuss): never a note for
+        someone who is not an employee (the customer's guest)."""
+        messages = super()._get_last_messages()
+        if self.env.user._is_internal():
+            return messages
+        # sudo: mail.message - whether the last messages are staff-only, to leave them out
+        return messages - messages.sudo().filtered(lambda m: m.is_internal or m.subtype_id.internal).sudo(False)
+
     # -- a message written from a LINE template carries its quick replies --
 
     def _get_allowed_message_post_params(self):

@@ -89,6 +89,9 @@ class TestInternalNotes(InboxCase):
         seen_by_guest = self.env["mail.message"].with_user(public).with_context(guest=guest).search(
             [("model", "=", "discuss.channel"), ("res_id", "=", self.conversation.id)])
         self.assertNotIn(note, seen_by_guest)
+        guest_conversation = self.conversation.with_user(public).with_context(guest=guest)
+        self.assertFalse(guest_conversation._get_last_messages(), "nor as the sidebar's last message")
+        self.assertEqual(self.conversation.with_user(self.operator)._get_last_messages(), note)
         self.assertIn(note, self.env["mail.message"].with_user(self.operator).search(
             [("model", "=", "discuss.channel"), ("res_id", "=", self.conversation.id)]))
 
