@@ -25,6 +25,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/discuss_channel_views.xml",
+        "views/line_inbox_views.xml",
         "wizard/line_link_wizard_views.xml",
         "wizard/line_merge_wizard_views.xml",
         "views/line_identity_merge_views.xml",
@@ -33,6 +34,7 @@
     ],
     "demo": [
         "demo/line_channel_demo.xml",
+        "demo/line_template_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -176,3 +176,19 @@ EVENT_TYPE_UNREADABLE = "_unparsed"   # the one event a body Python cannot read 
 # are kept, parked, and found by this text when the channel is connected again.
 EVENT_DISCONNECTED_REASON = ("Not processed: the LINE channel was disconnected (archived) in Odoo when LINE "
                              "sent this event.")
+
+# Internal notes in LINE conversations (staff only, never sent to LINE): the context key that
+# keeps a note's live update off the conversation's bus channel, which the customer's guest shares.
+CTX_INTERNAL_NOTE = "line_internal_note"
+
+# LINE quick replies (Messaging API QuickReply / MessageAction): at most 13 buttons under the
+# last message; a button's label at most 20 characters, the text it sends at most 300.
+MAX_QUICK_REPLY_ITEMS = 13
+MAX_QUICK_REPLY_LABEL = 20
+MAX_QUICK_REPLY_TEXT = 300
+
+# Done (対応済み) or to do: a LINE conversation whose last message is the customer's waits for an answer.
+CONVERSATION_STATUSES = [
+    ("todo", "To do"),
+    ("done", "Done"),
+]

@@ -72,6 +72,11 @@ def _limit_details(message, prefix):
     quick = message.get("quickReply") or {}
     if isinstance(quick, dict) and len(quick.get("items") or []) > const.MAX_QUICK_REPLY_ITEMS:
         details.append(_detail(const.DETAIL_SIZE % const.MAX_QUICK_REPLY_ITEMS, f"{prefix}.quickReply.items"))
+    for index, item in enumerate(quick.get("items") or [] if isinstance(quick, dict) else []):
+        label = (item.get("action") or {}).get("label") if isinstance(item, dict) else None
+        if isinstance(label, str) and len(label) > const.MAX_QUICK_REPLY_LABEL:
+            details.append(_detail(const.DETAIL_TEXT_LENGTH % const.MAX_QUICK_REPLY_LABEL,
+                                   f"{prefix}.quickReply.items[{index}].action.label"))
     alt = message.get("altText")
     if isinstance(alt, str) and len(alt) > const.MAX_ALT_TEXT:
         details.append(_detail(const.DETAIL_TEXT_LENGTH % const.MAX_ALT_TEXT, f"{prefix}.altText"))

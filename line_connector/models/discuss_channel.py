@@ -250,7 +250,7 @@ class DiscussChannel(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
-        if (self.channel_type == "line" and message.message_type == "comment"
+        if (self.channel_type == "line" and message.message_type == "comment" and not message.subtype_id.internal
                 and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
                     lambda user: not user.share)):
             self.env["line.message"]._enqueue(self, message)

@@ -74,4 +74,5 @@ class LineTemplate(models.Model):
         text = template._render_for(conversation)
         if not text.strip():
             raise UserError(self.env._("LINE template %s renders empty text for this conversation.", template.name))
-        conversation.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")
+        conversation.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment",
+                                  line_template_id=template.id)

@@ -13,6 +13,9 @@ class MailMessage(models.Model):
         help="When LINE says the message was sent or last edited.")
     line_channel_id = fields.Many2one("line.channel", "LINE Account", compute="_compute_line_channel_id",
                                       help="The Official Account of the LINE conversation the message is in.")
+    line_template_id = fields.Many2one(
+        "line.template", "LINE Template", ondelete="set null",
+        help="The template this message was written from: its quick replies go with it to LINE.")
 
     def _compute_line_channel_id(self):
         ids = {message.res_id for message in self if message.model == "discuss.channel"}

@@ -19,3 +19,4 @@ from . import test_sidebar
 from . import test_inbox_small
 from . import test_merge
 from . import test_merge_ui
+from . import test_inbox_features

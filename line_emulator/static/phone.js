@@ -73,6 +73,7 @@ function selectUser(userId) {
   else url.searchParams.delete("user");
   history.replaceState(null, "", url);
   $("messages").replaceChildren();
+  quickReplyBar().hidden = true;
   // Render again on the next poll, even if the conversation has not changed since the last one.
   delete $("messages").dataset.signature;
   renderFriend();
@@ -218,6 +219,45 @@ function renderEntry(entry) {
   return node;
 }
 
+// -- quick replies ---------------------------------------------------------------------------------
+
+// LINE shows the quick-reply buttons of the newest message only, and only while it is the newest:
+// they go once the person taps one (their message is then the newest) or another message arrives.
+function quickReplyBar() {
+  let bar = $("quick-replies");
+  if (!bar) {
+    bar = el("div", { id: "quick-replies", class: "quick-replies", role: "group", "aria-label": "Quick replies" });
+    bar.hidden = true;
+    $("messages").after(bar);
+  }
+  return bar;
+}
+
+function quickReplyButton(item) {
+  const action = item.action || {};
+  const button = el("button", { type: "button", class: "quick-reply", "data-action-type": action.type || "" },
+    action.label || action.text || action.type || "");
+  if (action.type === "message") {
+    // A message action sends its text as the person's own message.
+    button.addEventListener("click", () => act("text", { text: action.text }));
+  } else if (action.type === "uri") {
+    button.addEventListener("click", () => window.open(action.uri, "_blank", "noopener"));
+  } else {
+    button.disabled = true;
+    button.title = `${action.type} actions are not played by the emulator's phone`;
+  }
+  return button;
+}
+
+function renderQuickReplies(entries) {
+  const newest = entries.filter((entry) => entry.direction !== "system").pop();
+  const items = (newest && newest.direction === "bot" && !newest.unsent
+    && ((newest.message || {}).quickReply || {}).items) || [];
+  const bar = quickReplyBar();
+  bar.replaceChildren(...items.map(quickReplyButton));
+  bar.hidden = !items.length;
+}
+
 function scrollToNewest() {
   const box = $("messages");
   box.scrollTop = box.scrollHeight;
@@ -238,6 +278,7 @@ async function poll() {
       const signature = JSON.stringify(entries.map((e) => [e.seq, e.unsent, e.read, e.edited]));
       if (signature !== box.dataset.signature) {
         box.replaceChildren(...entries.map(renderEntry));
+        renderQuickReplies(entries);
         box.dataset.signature = signature;
         if (state.atBottom || last > state.since) scrollToNewest();
       }

@@ -463,3 +463,14 @@ def test_request_id_on_every_response(emulator, channel, issue_token):
         response = requests.request(method, emulator.base_url + path, timeout=TIMEOUT, data=b"{",
                                     headers={"Authorization": f"Bearer {token}"})
         assert response.headers.get("x-line-request-id"), path
+
+
+def test_a_quick_reply_label_over_20_characters_is_refused(api, friend):
+    def with_buttons(*labels):
+        items = [messaging.QuickReplyItem(action=messaging.MessageAction(label=label, text=label)) for label in labels]
+        return messaging.TextMessage(text="choose", quick_reply=messaging.QuickReply(items=items))
+
+    assert push(api, friend["user_id"], with_buttons("あ" * 20, "b")).status_code == 200
+    with pytest.raises(sdk_errors.ApiException) as caught:
+        push(api, friend["user_id"], with_buttons("あ" * 21))
+    assert caught.value.status == 400 and "quickReply.items[0].action.label" in caught.value.body

@@ -180,3 +180,26 @@ def test_after_a_reload_the_phone_shows_the_same_person_s_newest_message(browser
     # Still there a moment later: nothing that loads late pushes the newest message out of view.
     time.sleep(1.5)
     assert browser.evaluate(at_bottom)
+
+
+def test_quick_replies_show_under_the_newest_message_and_a_tap_sends_their_text(browser, emu, channel, receiver, api):
+    become_a_friend(browser, "Quick Hanako")
+    [user] = [u for u in emu.users(provider_id="provider-a") if u["display_name"] == "Quick Hanako"]
+    items = [messaging.QuickReplyItem(action=messaging.MessageAction(label=label, text=text))
+             for label, text in (("今日", "今日でお願いします"), ("明日", "明日でお願いします"))]
+    api.push_message(messaging.PushMessageRequest(to=user["user_id"], messages=[
+        messaging.TextMessage(text="ご希望の日は?", quick_reply=messaging.QuickReply(items=items))]),
+        _request_timeout=TIMEOUT)
+    browser.wait_for("[...document.querySelectorAll('#quick-replies:not([hidden]) button.quick-reply')]"
+                     ".map(b => b.textContent).join(',') === '今日,明日'")
+
+    browser.evaluate("document.querySelectorAll('#quick-replies button.quick-reply')[1].click()")
+    tapped = receiver.wait_for(2)[1]["body"]["events"][0]["message"]
+    assert (tapped["type"], tapped["text"]) == ("text", "明日でお願いします")
+    browser.wait_for("document.getElementById('quick-replies').hidden")
+
+    # Another message without quick replies: the earlier buttons do not come back.
+    api.push_message(messaging.PushMessageRequest(to=user["user_id"], messages=[
+        messaging.TextMessage(text="かしこまりました")]), _request_timeout=TIMEOUT)
+    browser.wait_for("[...document.querySelectorAll('.msg.bot')].some(m => m.dataset.text === 'かしこまりました')")
+    assert browser.evaluate("document.getElementById('quick-replies').hidden")
