@@ -27,6 +27,8 @@
         "views/discuss_channel_views.xml",
         "wizard/line_link_wizard_views.xml",
         "wizard/line_reassign_wizard_views.xml",
+        "views/line_account_link_views.xml",
+        "views/line_invitation_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

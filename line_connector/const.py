@@ -166,3 +166,34 @@ EVENT_TYPE_UNREADABLE = "_unparsed"   # the one event a body Python cannot read 
 # are kept, parked, and found by this text when the channel is connected again.
 EVENT_DISCONNECTED_REASON = ("Not processed: the LINE channel was disconnected (archived) in Odoo when LINE "
                              "sent this event.")
+
+# Account link (LINE Messaging API, "Linking user accounts"): LINE's dialog, replaced by the emulator's
+# base URL in tests; a link token lives 10 minutes at LINE; the nonce must be 10 to 255 characters and
+# unpredictable (LINE recommends at least 128 random bits, Base64-encoded): 32 bytes, URL-safe Base64.
+DEFAULT_ACCESS_URL = "https://access.line.me"
+ACCOUNT_LINK_PATH = "/dialog/bot/accountLink"
+ACCOUNT_LINK_ROUTE = "/line/account-link"
+LINK_TOKEN_MINUTES = 10
+NONCE_BYTES = 32
+NONCE_MINUTES = 10
+ACCOUNT_LINK_STATES = [
+    ("sent", "Sent"),
+    ("opened", "Opened"),
+    ("linked", "Linked"),
+    ("failed", "Failed"),
+]
+
+# Personal invitations: LINE's URL scheme opens the chat with the account, a text already typed.
+OA_MESSAGE_URL = "https://line.me/R/oaMessage/{basic_id}/?{text}"
+INVITATION_DAYS = 14
+# 10 characters of 32 (no 0/O, 1/I): 50 bits, hard to guess within an invitation's life.
+INVITATION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+INVITATION_CODE_LENGTH = 10
+INVITATION_CODE_PATTERN = r"\bLINE-([A-Z2-9]{5})-([A-Z2-9]{5})\b"
+INVITATION_STATES = [
+    ("open", "Waiting for the code"),
+    ("received", "Code received"),
+    ("linked", "Linked"),
+    ("cancelled", "Cancelled"),
+]
+INVITATION_AUTO_LINK_PARAM = "line_connector.invitation_auto_link"
