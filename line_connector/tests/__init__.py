@@ -18,3 +18,4 @@ from . import test_privacy
 from . import test_sidebar
 from . import test_inbox_small
 from . import test_account_link
+from . import test_invitation
