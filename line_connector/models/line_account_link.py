@@ -36,7 +36,7 @@ class LineAccountLink(models.Model):
     identity_id = fields.Many2one("line.identity", "LINE Customer", required=True, readonly=True, index=True,
                                   ondelete="cascade")
     channel_id = fields.Many2one("line.channel", "LINE Channel", required=True, readonly=True, ondelete="cascade")
-    conversation_id = fields.Many2one("discuss.channel", "Conversation", readonly=True, ondelete="set null")
+    conversation_id = fields.Many2one("discuss.channel", readonly=True, ondelete="set null")
     requested_by_id = fields.Many2one("res.users", "Sent By", readonly=True, ondelete="set null")
     state = fields.Selection(const.ACCOUNT_LINK_STATES, default="sent", required=True, readonly=True)
     link_token_digest = fields.Char(readonly=True, index="btree_not_null", groups="base.group_system", copy=False)
@@ -143,40 +143,6 @@ class LineAccountLink(models.Model):
             body=self.env._("Thank you: your LINE account is now linked to your account with us (%s).",
                             self.partner_id.name),
             author_id=author.partner_id.id, message_type="comment", subtype_xmlid="mail.mt_comment")
-
-
-class LineChannel(models.Model):
-    _inherit = "line.channel"
-
-    access_url = fields.Char(
-        "Account Link Base URL", default=const.DEFAULT_ACCESS_URL, groups="line_connector.group_line_manager",
-        help="Where LINE's account-link dialog is (access.line.me). Change only to point this channel at "
-             "a LINE platform emulator.")
-
-
-class LineInboundAccountLink(models.AbstractModel):
-    _inherit = "line.inbound"
-
-    @api.model
-    def _handle_accountLink(self, event, data):
-        """LINE tells how the customer's account link went (``link.result``, ``link.nonce``)."""
-        conversation, sender = self._get_conversation(event)
-        if not conversation or not sender:
-            return None
-        link = data.get("link") if isinstance(data.get("link"), dict) else {}
-        return self.env["line.account.link"]._on_event(event, sender, link.get("result"), link.get("nonce"))
-
-
-class DiscussChannelAccountLink(models.Model):
-    _inherit = "discuss.channel"
-
-    def execute_command_line_account_link(self, **kwargs):
-        """``/linkaccount``: send this customer "Link your account"."""
-        self.env["line.account.link"]._send_to(self)
-
-    def action_line_send_account_link(self):
-        self.env["line.account.link"]._send_to(self)
-        return True
 
 
 class LineIdentityAccountLink(models.Model):

@@ -270,6 +270,14 @@ class LineInbound(models.AbstractModel):
         return ", ".join(names) or self.env._("Someone")
 
     @api.model
+    def _handle_accountLink(self, event, data):
+        """LINE tells how the customer's account link went (``link.result``, ``link.nonce``)."""
+        _conversation, sender = self._get_conversation(event)
+        link = data.get("link") if isinstance(data.get("link"), dict) else {}
+        return self.env["line.account.link"]._on_event(event, sender, link.get("result"),
+                                                       link.get("nonce")) if sender else None
+
+    @api.model
     def _handle_unknown(self, event, data):
         """Types LINE may add at any time: kept raw, and said where they belong."""
         conversation, _sender = self._get_conversation(event)

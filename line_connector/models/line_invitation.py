@@ -123,42 +123,29 @@ class LineInvitation(models.Model):
         self.filtered(lambda i: i.state in ("open", "received")).sudo().write({"state": "cancelled"})
         return True
 
-    def action_line_print(self):
-        self.check_access("read")
-        return self.env.ref("line_connector.line_invitation_report").report_action(self)
-
-
-class ResPartnerInvitation(models.Model):
-    _inherit = "res.partner"
-
-    def action_line_invite(self):
-        """Invite on LINE: a personal invitation of this contact, on the first LINE channel they may use."""
-        self.ensure_one()
-        self.check_access("read")
+    @api.model
+    def _invite(self, partner):
+        """Invite on LINE: a personal invitation of ``partner``, on the first LINE channel the user may use."""
+        partner.check_access("read")
         if not self.env.user.has_group("line_connector.group_line_operator"):
             raise AccessError(self.env._("Only LINE operators can invite contacts on LINE."))
         channel = self.env["line.channel"].search([("bot_basic_id", "!=", False)], limit=1)
         if not channel:
             raise UserError(self.env._("No LINE channel is ready: check a channel's connection first."))
-        invitation = self.env["line.invitation"].create({"partner_id": self.id, "channel_id": channel.id})
+        invitation = self.create({"partner_id": partner.id, "channel_id": channel.id})
         return {"type": "ir.actions.act_window", "res_model": "line.invitation", "res_id": invitation.id,
                 "views": [(False, "form")], "target": "new", "name": self.env._("Invite on LINE")}
 
-
-class ResConfigSettingsInvitation(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    line_invitation_auto_link = fields.Boolean(
-        "Link on an Invitation Code Alone", config_parameter=const.INVITATION_AUTO_LINK_PARAM,
-        help="Risky: a code proves nothing about who sends it. Whoever the invitation was forwarded to (or "
-             "who saw its QR code) is linked to the contact and sees what you send them on LINE. Off: the "
-             "operator sees \"this may be\" and links with a click.")
+    def action_line_print(self):
+        self.check_access("read")
+        return self.env.ref("line_connector.line_invitation_report").report_action(self)
 
 
 class LineEventInvitation(models.Model):
     _inherit = "line.event"
 
     def _process(self):
-        super()._process()
+        result = super()._process()
         if self.event_type == "message" and self.conversation_id:
             self.env["line.invitation"]._on_message(self)
+        return result

@@ -43,3 +43,7 @@ class ResPartner(models.Model):
                        ("message_type", "in", ("comment", "notification"))],
             "context": {"create": False},
         }
+
+    def action_line_invite(self):
+        self.ensure_one()
+        return self.env["line.invitation"]._invite(self)
