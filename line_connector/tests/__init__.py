@@ -19,3 +19,4 @@ from . import test_sidebar
 from . import test_inbox_small
 from . import test_account_link
 from . import test_invitation
+from . import test_account_link_tour
