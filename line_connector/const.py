@@ -189,7 +189,8 @@ INVITATION_DAYS = 14
 # 10 characters of 32 (no 0/O, 1/I): 50 bits, hard to guess within an invitation's life.
 INVITATION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 INVITATION_CODE_LENGTH = 10
-INVITATION_CODE_PATTERN = r"\bLINE-([A-Z2-9]{5})-([A-Z2-9]{5})\b"
+# Found anywhere in a text, Japanese around it too ("コードはLINE-ABCDE-FGHJKです").
+INVITATION_CODE_PATTERN = r"(?<![A-Za-z0-9])LINE-([A-Z2-9]{5})-([A-Z2-9]{5})(?![A-Za-z0-9])"
 INVITATION_STATES = [
     ("open", "Waiting for the code"),
     ("received", "Code received"),

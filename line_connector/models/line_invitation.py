@@ -1,5 +1,4 @@
 import base64
-import re
 import secrets
 from datetime import timedelta
 
@@ -9,8 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const, utils
-
-_CODE = re.compile(const.INVITATION_CODE_PATTERN)
 
 
 def _new_code(_model=None):
@@ -68,35 +65,30 @@ class LineInvitation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _on_message(self, event):
-        """A text with an invitation code: say who it may be (or bind, if the admin chose so)."""
-        message = event._data().get("message") or {}
-        found = _CODE.search(message.get("text") or "") if message.get("type") == "text" else None
+    def _on_code(self, event, sender, code):
+        """A customer sent an invitation code: the notes saying who it may be (or binding them, if the
+        admin chose so). A code is spent by the first customer who sends it."""
         conversation = event.conversation_id
-        if not found or not conversation or not conversation.line_identity_id or conversation.line_chat_id:
-            return
-        invitation = self.search([("code", "=", found[1] + found[2]), ("channel_id", "=", event.channel_id.id)],
-                                 limit=1)
-        sender = conversation.line_identity_id
+        if not conversation or conversation.line_chat_id or not sender:
+            return []
+        invitation = self.search([("code", "=", code), ("channel_id", "=", event.channel_id.id)], limit=1)
         if not invitation or invitation.state == "cancelled":
-            return conversation._line_notify(self.env._(
-                "%s sent an invitation code that matches no invitation of this account: nothing was linked.",
-                sender.name))
+            return [self.env._("%s sent an invitation code that matches no invitation of this account: nothing "
+                               "was linked.", sender.name)]
         if invitation.state != "open":
-            return conversation._line_notify(self.env._(
-                "%s sent an invitation code that was already used: nothing was linked.", sender.name))
+            return [self.env._("%s sent an invitation code that was already used: nothing was linked.",
+                               sender.name)]
         if invitation.expiry < fields.Datetime.now():
-            return conversation._line_notify(self.env._(
-                "%s sent an invitation code that has expired: nothing was linked.", sender.name))
-        invitation.write({"state": "received", "identity_id": sender.id})  # single use: spent now
+            return [self.env._("%s sent an invitation code that has expired: nothing was linked.", sender.name)]
+        invitation.write({"state": "received", "identity_id": sender.id})
         auto = self.env["ir.config_parameter"].sudo().get_param(const.INVITATION_AUTO_LINK_PARAM)
         if auto and not sender.partner_id:
-            return invitation._link()
-        return conversation._line_notify(Markup("%s <a href='#' data-oe-model='line.invitation' data-oe-id='%s'>%s</a>")
-                                         % (self.env._("This may be %(contact)s: %(name)s sent the code of their "
-                                                       "personal invitation.", contact=invitation.partner_id.name,
-                                                       name=sender.name),
-                                            invitation.id, self.env._("Open the invitation to link them")))
+            invitation._link()
+            return []
+        return [Markup("%s <a href='#' data-oe-model='line.invitation' data-oe-id='%s'>%s</a>") % (
+            self.env._("This may be %(contact)s: %(name)s sent the code of their personal invitation.",
+                       contact=invitation.partner_id.name, name=sender.name),
+            invitation.id, self.env._("Open the invitation to link them"))]
 
     def _link(self):
         self.write({"state": "linked"})
@@ -139,13 +131,3 @@ class LineInvitation(models.Model):
     def action_line_print(self):
         self.check_access("read")
         return self.env.ref("line_connector.line_invitation_report").report_action(self)
-
-
-class LineEventInvitation(models.Model):
-    _inherit = "line.event"
-
-    def _process(self):
-        result = super()._process()
-        if self.event_type == "message" and self.conversation_id:
-            self.env["line.invitation"]._on_message(self)
-        return result

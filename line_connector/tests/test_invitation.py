@@ -39,6 +39,7 @@ class TestInvitation(LineTransactionCase):
         self.assertTrue(invitation.url.startswith(f"https://line.me/R/oaMessage/{basic_id.replace('@', '%40')}/?"))
         self.assertIn(invitation.code_text, self.typed_text(invitation))
         self.assertTrue(re.fullmatch(const.INVITATION_CODE_PATTERN, invitation.code_text))
+        self.assertTrue(re.search(const.INVITATION_CODE_PATTERN, f"コードは{invitation.code_text}です"))
         self.assertTrue(base64.b64decode(invitation.qr).startswith(b"\x89PNG"))
         self.assertGreater(invitation.expiry, fields.Datetime.now() + timedelta(days=const.INVITATION_DAYS - 1))
         # Each invitation its own code.
