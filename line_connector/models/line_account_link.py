@@ -72,11 +72,17 @@ class LineAccountLink(models.Model):
             "link_token_expiry": fields.Datetime.now() + timedelta(minutes=const.LINK_TOKEN_MINUTES),
         })
         url = f"{channel.get_base_url()}{const.ACCOUNT_LINK_ROUTE}/{token}"
+        customer = self._in_customer_lang(conversation)
         conversation.message_post(body=Markup("%s<br/><a href='%s'>%s</a>") % (
-            self.env._("To link your LINE account to your account with us, open this link within %s minutes "
+            customer.env._("To link your LINE account to your account with us, open this link within %s minutes "
                        "and log in (or sign up):", const.LINK_TOKEN_MINUTES), url, url),
             message_type="comment", subtype_xmlid="mail.mt_comment")
         return link.sudo(False)
+
+    def _in_customer_lang(self, conversation):
+        """This model in the customer's language (their contact's, else LINE's), as LINE templates are."""
+        lang = self.env["line.template"]._render_lang(conversation.ids)[conversation.id]
+        return self.with_context(lang=lang) if lang else self
 
     # ------------------------------------------------------------------
     # 2. The customer opens the link, logged in
@@ -139,9 +145,10 @@ class LineAccountLink(models.Model):
         if not (event.reply_token and conversation and author and not author.share):
             return
         # sudo: discuss.channel - the confirmation is the operator's who sent the link, posted by the integration
+        customer = self._in_customer_lang(conversation)
         conversation.with_user(author).sudo().message_post(
-            body=self.env._("Thank you: your LINE account is now linked to your account with us (%s).",
-                            self.partner_id.name),
+            body=customer.env._("Thank you: your LINE account is now linked to your account with us (%s).",
+                                self.partner_id.name),
             author_id=author.partner_id.id, message_type="comment", subtype_xmlid="mail.mt_comment")
 
 

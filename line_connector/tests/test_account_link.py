@@ -88,6 +88,14 @@ class TestAccountLink(LineConversationCase):
         self.assertEqual(confirmation["kind"], "reply")
         self.assertIn("now linked", confirmation["messages"][0]["text"])
 
+    def test_a_japanese_customer_reads_the_link_in_japanese(self):
+        """The operator works in English; the customer uses LINE in Japanese: the link comes in Japanese."""
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_connector"], ["ja_JP"], overwrite=True)
+        self.send_link()
+        text = self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"]
+        self.assertIn("LINEアカウントを当社のアカウントと連携するには、10分以内に", text)
+
     def test_from_the_customer_form_too(self):
         self.identity().with_user(self.operator).action_line_send_account_link()
         self.env["line.message"]._cron_send()
