@@ -158,6 +158,7 @@ class LineIdentityAccountLink(models.Model):
     def action_line_send_account_link(self):
         """From the LINE customer's form: in their latest one-to-one conversation."""
         self.ensure_one()
+        self.check_access("read")
         conversation = self.conversation_ids.filtered(lambda c: not c.line_chat_id).sorted(
             lambda c: (c.line_last_customer_date or fields.Datetime.from_string("1970-01-01"), c.id))[-1:]
         if not conversation:

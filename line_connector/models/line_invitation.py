@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError, UserError
 
 from .. import const, utils
 
+_GUARDED = frozenset({"partner_id", "code", "state", "identity_id", "expiry"})
+
 
 def _new_code(_model=None):
     return "".join(secrets.choice(const.INVITATION_CODE_ALPHABET) for _i in range(const.INVITATION_CODE_LENGTH))
@@ -44,6 +46,10 @@ class LineInvitation(models.Model):
     qr = fields.Binary("QR Code", compute="_compute_link")
     qr_filename = fields.Char(compute="_compute_link")
 
+    _sql_constraints = [
+        ("code_unique", "UNIQUE(code)", "Each invitation has a code of its own."),
+    ]
+
     @api.depends("code", "channel_id.bot_basic_id", "partner_id.lang")
     def _compute_link(self):
         for invitation in self:
@@ -54,9 +60,16 @@ class LineInvitation(models.Model):
             invitation.qr = base64.b64encode(utils.qr_png(invitation.url)) if invitation.url else False
             invitation.qr_filename = f"line-invitation-{invitation.code}.png"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A new invitation waits for its own random code: nobody chooses it, nor who sent it.
+        if not self.env.su:
+            vals_list = [{k: v for k, v in vals.items() if k not in _GUARDED - {"partner_id"}} for vals in vals_list]
+        return super().create(vals_list)
+
     def write(self, vals):
         # What the code binds is the integration's: changed by the actions below only.
-        if {"partner_id", "code", "state", "identity_id", "expiry"}.intersection(vals) and not self.env.su:
+        if _GUARDED.intersection(vals) and not self.env.su:
             raise AccessError(self.env._("An invitation's contact, code and state change through its actions only."))
         return super().write(vals)
 

@@ -107,6 +107,11 @@ class TestInvitation(LineTransactionCase):
         # Nobody sets what a code binds by hand.
         with self.assertRaises(AccessError):
             invitation.with_user(self.operator).write({"partner_id": self.operator.partner_id.id})
+        made = self.env["line.invitation"].with_user(self.operator).create({
+            "partner_id": self.contact.id, "channel_id": self.line_channel.id, "code": "AAAAABBBBB",
+            "state": "received", "identity_id": invitation.identity_id.id})
+        self.assertEqual((made.state, made.identity_id), ("open", self.env["line.identity"]))
+        self.assertNotEqual(made.code, "AAAAABBBBB")
         self.assertFalse(invitation.identity_id.partner_id)
 
     def test_printed_letter_carries_the_qr_code_and_the_code(self):
