@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .. import const
-from .common import LineTransactionCase
+from .common import LineConversationCase, LineTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -121,3 +121,19 @@ class TestInvitation(LineTransactionCase):
         self.assertIn(invitation.code_text, html)
         self.assertIn("data:image/png;base64,", html)
         self.assertIn("1-1 Umeda", html)
+
+
+@tagged("post_install", "-at_install")
+class TestInvitationTour(LineConversationCase):
+    """In the browser: the note in the conversation, the invitation, one click on Link."""
+
+    def test_operator_links_from_the_conversation(self):
+        self.line_channel.bot_basic_id = self.emu_channel["basic_id"]
+        contact = self.env["res.partner"].create({"name": "Hanako Yamada"})
+        invitation = self.env["line.invitation"].with_user(self.operator).browse(
+            contact.with_user(self.operator).action_line_invite()["res_id"])
+        self.emu.send_text(self.channel_id, self.customer["user_id"], f"My invitation code: {invitation.code_text}")
+        self.env["line.event"]._cron_process_events()
+        self.start_tour(f"/odoo/discuss?active_id=discuss.channel_{self.conversation.id}",
+                        "line_connector_invitation_link", login="line_operator")
+        self.assertEqual(self.conversation.line_identity_id.partner_id, contact)

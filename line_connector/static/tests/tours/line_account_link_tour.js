@@ -41,3 +41,22 @@ registry.category("web_tour.tours").add("line_connector_account_link_linked", {
         },
     ],
 });
+
+/** A customer sent the code of a personal invitation: the operator sees who it may be and links them. */
+registry.category("web_tour.tours").add("line_connector_invitation_link", {
+    steps: () => [
+        {
+            content: "The conversation says who the customer may be",
+            trigger: ".o-mail-Thread:contains('This may be Hanako Yamada') a[data-oe-model='line.invitation']",
+            run: "click",
+        },
+        {
+            content: "The invitation says what the code proves, and offers to link",
+            trigger: ".o_form_view:contains('The code proves nothing about who sent it') button[name='action_line_link']",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_arrow_button_current:contains('Linked')",
+        },
+    ],
+});
