@@ -30,6 +30,8 @@
         "wizard/line_merge_wizard_views.xml",
         "views/line_identity_merge_views.xml",
         "wizard/line_reassign_wizard_views.xml",
+        "views/line_account_link_views.xml",
+        "views/line_invitation_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

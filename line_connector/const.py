@@ -192,3 +192,34 @@ CONVERSATION_STATUSES = [
     ("todo", "To do"),
     ("done", "Done"),
 ]
+# Account link (LINE Messaging API, "Linking user accounts"): LINE's dialog, replaced by the emulator's
+# base URL in tests; a link token lives 10 minutes at LINE; the nonce must be 10 to 255 characters and
+# unpredictable (LINE recommends at least 128 random bits, Base64-encoded): 32 bytes, URL-safe Base64.
+DEFAULT_ACCESS_URL = "https://access.line.me"
+ACCOUNT_LINK_PATH = "/dialog/bot/accountLink"
+ACCOUNT_LINK_ROUTE = "/line/account-link"
+LINK_TOKEN_MINUTES = 10
+NONCE_BYTES = 32
+NONCE_MINUTES = 10
+ACCOUNT_LINK_STATES = [
+    ("sent", "Sent"),
+    ("opened", "Opened"),
+    ("linked", "Linked"),
+    ("failed", "Failed"),
+]
+
+# Personal invitations: LINE's URL scheme opens the chat with the account, a text already typed.
+OA_MESSAGE_URL = "https://line.me/R/oaMessage/{basic_id}/?{text}"
+INVITATION_DAYS = 14
+# 10 characters of 32 (no 0/O, 1/I): 50 bits, hard to guess within an invitation's life.
+INVITATION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+INVITATION_CODE_LENGTH = 10
+# Found anywhere in a text, Japanese around it too ("コードはLINE-ABCDE-FGHJKです").
+INVITATION_CODE_PATTERN = r"(?<![A-Za-z0-9])LINE-([A-Z2-9]{5})-([A-Z2-9]{5})(?![A-Za-z0-9])"
+INVITATION_STATES = [
+    ("open", "Waiting for the code"),
+    ("received", "Code received"),
+    ("linked", "Linked"),
+    ("cancelled", "Cancelled"),
+]
+INVITATION_AUTO_LINK_PARAM = "line_connector.invitation_auto_link"

@@ -79,6 +79,13 @@ def friend_url(basic_id):
     return const.FRIEND_URL.format(basic_id=quote(basic_id, safe="")) if basic_id else False
 
 
+def oa_message_url(basic_id, text):
+    """LINE's link that opens the chat with the Official Account with ``text`` typed (the customer sends it)."""
+    if not basic_id:
+        return False
+    return const.OA_MESSAGE_URL.format(basic_id=quote(basic_id, safe=""), text=quote(text, safe=""))
+
+
 def qr_png(text):
     """A QR code of ``text``, as a PNG big enough to print and to scan from a screen."""
     buffer = io.BytesIO()

@@ -334,3 +334,15 @@ class LineApi:
         if record["failed"]:
             return Reply({"status": "failed"})
         return Reply({"status": "succeeded" if self.state.content_ready(record) else "processing"})
+
+    # -- account link -----------------------------------------------------------------------------
+
+    def issue_link_token(self, request, user_id):
+        """``POST /v2/bot/user/{userId}/linkToken``: for a friend of the account only (LINE's rule);
+        the token lives 10 minutes and opens the account-link dialog once (``accountlink.py``)."""
+        channel = request.channel
+        if not self.state.visible_user(channel, user_id):
+            raise ApiError(400, const.ERR_LINK_USER)
+        if self.state.friendship(channel.channel_id, user_id)["state"] != "friend":
+            raise ApiError(400, const.ERR_LINK_NOT_FRIEND)
+        return Reply({"linkToken": self.state.issue_link_token(channel, user_id)})

@@ -13,7 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import const, ids, media, openapi
+from . import accountlink, const, ids, media, openapi
 from .api import ApiError, LineApi, Reply
 from .control import Control
 from .delivery import Deliverer
@@ -62,6 +62,7 @@ LINE_ROUTES = (
     LineRoute("/v2/bot/message/<message_id>/content", ("GET",), "content", "content"),
     LineRoute("/v2/bot/message/<message_id>/content/preview", ("GET",), "contentPreview", "content_preview"),
     LineRoute("/v2/bot/message/<message_id>/content/transcoding", ("GET",), "transcoding", "transcoding"),
+    LineRoute("/v2/bot/user/<user_id>/linkToken", ("POST",), "linkToken", "issue_link_token"),
 )
 
 P = const.CONTROL_PREFIX
@@ -143,7 +144,8 @@ class EmulatorApp:
         rules += [Rule(path, methods=methods, endpoint=("control", name)) for path, methods, name in CONTROL_ROUTES]
         rules += [Rule(f"{P}/openapi", methods=("GET",), endpoint=("openapi", None))]
         rules += [Rule("/", endpoint=("page", "phone.html")), Rule("/phone", endpoint=("page", "phone.html")),
-                  Rule("/static/<path:filename>", endpoint=("static", None))]
+                  Rule("/static/<path:filename>", endpoint=("static", None)),
+                  Rule(const.ACCOUNT_LINK_PATH, methods=("GET",), endpoint=("dialog", None))]
         self.url_map = Map(rules, strict_slashes=False)
 
     def stop(self):
@@ -171,6 +173,8 @@ class EmulatorApp:
             return self.control_call(request, target, kwargs)
         if kind == "openapi":
             return self.openapi_violations(request)
+        if kind == "dialog":
+            return accountlink.dialog(self, request)
         return self.static(request, target or kwargs["filename"])
 
     # -- LINE's API ---------------------------------------------------------------------------------------

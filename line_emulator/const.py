@@ -151,3 +151,13 @@ PHONE_STICKERS = (
     {"packageId": "11537", "stickerId": "52002738", "label": "😮", "keywords": ["surprised", "wow"]},
 )
 AVATAR_COLOURS = ((6, 199, 85), (66, 133, 244), (234, 67, 53), (251, 188, 5), (142, 68, 173), (0, 150, 136))
+
+# -- account link (LINE: link tokens valid 10 minutes, single use; the nonce 10 to 255 characters) ---
+LINK_TOKEN_LIFETIME = 10 * 60
+ACCOUNT_LINK_PATH = "/dialog/bot/accountLink"
+NONCE_MIN_LENGTH = 10
+NONCE_MAX_LENGTH = 255
+# The LINE app knows who is logged in; the phone page tells the emulator's dialog with this cookie.
+PHONE_USER_COOKIE = "line_emulator_user"
+ERR_LINK_USER = "The user ID is invalid"
+ERR_LINK_NOT_FRIEND = "The user has not added the LINE Official Account as a friend"

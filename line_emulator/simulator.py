@@ -60,6 +60,10 @@ class Simulator:
             "leave": lambda: webhook.leave_event(source, **common),
             "memberJoined": lambda: webhook.member_joined_event(source, params.get("user_ids") or [], **common),
             "memberLeft": lambda: webhook.member_left_event(source, params.get("user_ids") or [], **common),
+            # LINE sends a reply token with a successful account link only.
+            "accountLink": lambda: webhook.event("accountLink", source, link={
+                "result": params.get("result", "ok"), "nonce": params["nonce"]},
+                **dict(common, reply_token=common["reply_token"] if params.get("result", "ok") == "ok" else None)),
         }
         if kind not in builders:
             raise EmulatorError(f"Unknown event kind {kind!r}")

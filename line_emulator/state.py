@@ -114,6 +114,7 @@ class State:
             self.chats = {}  # (channel_id, chat_id) -> [chat entries]
             self.groups = {}  # channel_id -> {group/room id: set of member user ids}
             self.events = {}  # webhookEventId -> {"channel_id", "event"}
+            self.link_tokens = {}  # account link token -> {"channel_id", "user_id", "expires_at", "used"}
             for name in const.LOGS:
                 setattr(self, name, deque(maxlen=self.limits["logs"]))
             self.dropped = dict.fromkeys(const.LOGS, 0)  # log entries forgotten for lack of room
@@ -367,6 +368,33 @@ class State:
             for record in self.reply_tokens.values():
                 if channel_id is None or record["channel_id"] == str(channel_id):
                     record["expires_at"] = 0
+
+    # -- account link tokens ----------------------------------------------------------------------
+
+    def issue_link_token(self, channel, user_id):
+        with self.lock:
+            token = ids.token(24)
+            now = self.now()
+            self._trim(self.link_tokens, lambda r: r["used"] or r["expires_at"] < now)
+            self.link_tokens[token] = {"channel_id": channel.channel_id, "user_id": user_id,
+                                       "expires_at": now + const.LINK_TOKEN_LIFETIME, "used": False}
+            return token
+
+    def link_token(self, token):
+        with self.lock:
+            record = self.link_tokens.get(token or "")
+            return dict(record, token=token) if record else None
+
+    def use_link_token(self, token, user_id):
+        """Consume the link token if ``user_id`` may: :return: True (once), False when used, expired
+        or issued for another user."""
+        with self.lock:
+            record = self.link_tokens.get(token or "")
+            if (not record or record["used"] or record["user_id"] != user_id
+                    or record["expires_at"] < self.now()):
+                return False
+            record["used"] = True
+            return True
 
     # -- retry keys -------------------------------------------------------------------------------
 

@@ -24,3 +24,5 @@ from . import mail_notification
 from . import res_config_settings
 from . import res_partner
 from . import ir_attachment
+from . import line_account_link
+from . import line_invitation

@@ -330,6 +330,9 @@ class DiscussChannel(models.Model):
         self.ensure_one()
         self.env["line.template"]._execute_command(self, body)
 
+    def execute_command_line_account_link(self, **kwargs):  # /linkaccount: "Link your account"
+        self.env["line.account.link"]._send_to(self)
+
     def action_line_done(self):
         """Done (対応済み): nothing more to answer. The customer writing again reopens it."""
         self.check_access("write")

@@ -53,6 +53,10 @@ class LineChannel(models.Model):
     data_url = fields.Char(
         "Content API Base URL", required=True, default=const.DEFAULT_DATA_URL, groups=MANAGER,
         help="Change only to point this channel at a LINE platform emulator.")
+    access_url = fields.Char(
+        "Account Link Base URL", default=const.DEFAULT_ACCESS_URL, groups=MANAGER,
+        help="Where LINE's account-link dialog is (access.line.me). Change only to point this channel at "
+             "a LINE platform emulator.")
     provider_name = fields.Char(
         "Provider", required=True, default="Default provider",
         help="The LINE provider this channel belongs to (LINE Developers Console). LINE gives "

@@ -264,6 +264,8 @@ class LineEvent(models.Model):
         post = event.env["line.inbound"]._handle(event, event._data())
         if post:
             self.message_id = event.conversation_id._line_apply_post(post)
+            for note in post.notes:
+                event.conversation_id._line_notify(note)
 
     def _notes_lang(self):
         """The language of the channel's company (a shared channel's: the company of its new customers)."""

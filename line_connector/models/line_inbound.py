@@ -10,6 +10,9 @@ from odoo.tools import plaintext2html
 from .. import const
 from ..tools import render
 
+# A personal invitation's code in a customer's text (models/line_invitation.py).
+_INVITATION_CODE = re.compile(const.INVITATION_CODE_PATTERN)
+
 # The mark Discuss appends to a message whose content changed (mail.thread._message_update_content).
 _EDITED_MARK = re.compile(r"""<span class=["']o-mail-Message-edited["']\s*/?>(</span>)?""")
 
@@ -26,6 +29,7 @@ class Post:
     attachment_ids: list = field(default_factory=list)
     author: models.BaseModel = None
     values: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)  # notes of the integration to post after it
 
 
 class LineInbound(models.AbstractModel):
@@ -157,7 +161,10 @@ class LineInbound(models.AbstractModel):
 
     @api.model
     def _message_text(self, event, message, sender):
-        return Post(self._text_body(message))
+        post = Post(self._text_body(message))
+        if found := _INVITATION_CODE.search(message.get("text") or ""):
+            post.notes = self.env["line.invitation"]._on_code(event, sender, found[1] + found[2])
+        return post
 
     @api.model
     def _message_sticker(self, event, message, sender):
@@ -268,6 +275,14 @@ class LineInbound(models.AbstractModel):
                 identity._refresh_profile(event.channel_id, **self._chat_of(event))
             names.append(identity.name)
         return ", ".join(names) or self.env._("Someone")
+
+    @api.model
+    def _handle_accountLink(self, event, data):
+        """LINE tells how the customer's account link went (``link.result``, ``link.nonce``)."""
+        _conversation, sender = self._get_conversation(event)
+        link = data.get("link") if isinstance(data.get("link"), dict) else {}
+        return self.env["line.account.link"]._on_event(event, sender, link.get("result"),
+                                                       link.get("nonce")) if sender else None
 
     @api.model
     def _handle_unknown(self, event, data):

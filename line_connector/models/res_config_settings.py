@@ -30,6 +30,12 @@ class ResConfigSettings(models.TransientModel):
                 params.set_param(self._fields[name].config_parameter, "0")
         return result
 
+    line_invitation_auto_link = fields.Boolean(
+        "Link on an Invitation Code Alone", config_parameter=const.INVITATION_AUTO_LINK_PARAM,
+        help="Risky: a code proves nothing about who sends it. Whoever the invitation was forwarded to (or "
+             "who saw its QR code) is linked to the contact and sees what you send them on LINE. Off: the "
+             "operator sees \"this may be\" and links with a click.")
+
     # Without a dependency, the settings form's onchange never computes the field (it showed 0):
     # base_setup's counters depend on company_id for the same reason.
     @api.depends("company_id")

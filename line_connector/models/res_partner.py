@@ -49,3 +49,6 @@ class ResPartner(models.Model):
         """"Same person…" from the contact: another LINE customer is this contact too (名寄せ)."""
         self.ensure_one()
         return self.line_identity_ids[:1].action_open_merge_wizard()
+    def action_line_invite(self):
+        self.ensure_one()
+        return self.env["line.invitation"]._invite(self)

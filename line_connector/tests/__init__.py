@@ -20,3 +20,6 @@ from . import test_inbox_small
 from . import test_merge
 from . import test_merge_ui
 from . import test_inbox_features
+from . import test_account_link
+from . import test_invitation
+from . import test_account_link_tour

@@ -478,3 +478,13 @@ class LineClient:
         self._call("mark as read", lambda client: messaging.MessagingApi(client).mark_messages_as_read_by_token(
             messaging.MarkMessagesAsReadByTokenRequest(mark_as_read_token=mark_as_read_token),
             _request_timeout=self.timeout))
+
+    # -- account link ---------------------------------------------------------------------------
+
+    def issue_link_token(self, user_id):
+        """A link token for the account link of ``user_id`` (valid 10 minutes, single use at LINE).
+
+        :raise LineInvalidRequestError: the user is not a friend of the account
+        """
+        return self._call("link token", lambda client: messaging.MessagingApi(client).issue_link_token(
+            user_id, _request_timeout=self.timeout)).link_token

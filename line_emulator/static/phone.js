@@ -72,6 +72,8 @@ function selectUser(userId) {
   if (state.user) url.searchParams.set("user", state.user.user_id);
   else url.searchParams.delete("user");
   history.replaceState(null, "", url);
+  // The LINE app knows who is logged in: the account-link dialog (/dialog/bot/accountLink) reads it here.
+  document.cookie = `line_emulator_user=${state.user ? state.user.user_id : ""}; path=/; SameSite=Lax`;
   $("messages").replaceChildren();
   quickReplyBar().hidden = true;
   // Render again on the next poll, even if the conversation has not changed since the last one.
