@@ -17,7 +17,7 @@ class LineIdentity(models.Model):
     same picture; same language ranks higher), never merged without an operator's click.
     """
 
-    _inherit = "line.identity"
+    _inherit = "line.identity"  # pylint: disable=consider-merging-classes-inherited
 
     # Normalised, stored and indexed so that suggestions are one indexed query at any number of customers.
     line_name_key = fields.Char("Name Key", compute="_compute_line_name_key", store=True, index=True,

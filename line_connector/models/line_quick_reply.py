@@ -69,7 +69,7 @@ class LineTemplate(models.Model):
 
 
 class LineMessage(models.Model):
-    _inherit = "line.message"
+    _inherit = "line.message"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _prepare_line_messages(self, message):
