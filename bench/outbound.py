@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import ingest, load, runner
+from bench.harness import ingest, load, nginx, runner
 from bench.harness.odoo_server import ROOT, OdooServer
 from bench.harness.runner import run_guarded, say
 
@@ -78,6 +78,7 @@ print("BENCH_SETUP " + json.dumps({"conversations": conversations.ids, "floors":
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     runner.add_server_options(parser, "line_connector_bench")
+    nginx.add_front_option(parser)
     return runner.parse_profiled(parser, PROFILES, argv)
 
 
@@ -247,6 +248,9 @@ def sending_phase(ctx, name, faults=()):
         "post_to_line_p99_ms": _round(load.percentile(latencies, 0.99)),
         "post_to_line_max_ms": _round(max(latencies) if latencies else None),
         "line_calls": dict(Counter(str(c.get("status")) for c in calls)),
+        # Requests LINE accepted (what its quota counts, for pushes): messages posted one after another
+        # in a conversation go in one request (line_message_send.py).
+        "line_requests_ok": sum(1 for c in calls if str(c.get("status")) == "200"),
         "ledger": ledger,
         "out_of_order": out_of_order(ctx.db, emulator.state, posted),
     }
@@ -315,12 +319,15 @@ def run(ctx, stack, results):
     output = ctx.odoo.shell(SETUP_SCRIPT % json.dumps(config), timeout=120)
     ctx.setup = json.loads(next(line for line in output.splitlines() if line.startswith("BENCH_SETUP "))[12:])
     say(f"starting Odoo on {ctx.odoo.base_url}: {args.workers} workers, {args.cron_threads} cron workers")
-    ctx.odoo.start(args.workers, args.cron_threads)
+    ctx.odoo.start(args.workers, args.cron_threads, proxy_mode=not args.direct)
     stack.callback(ctx.odoo.stop)
     ctx.odoo.wait_ready(timeout=60)
+    # The operators' browsers talk to nginx, as in production; LINE fetches media from web.base.url.
+    port, results["front"] = nginx.front_for(stack, ctx.odoo, args, log_dir / "nginx")
+    say(f"operators post through {results['front']['front']} on port {port}")
     ctx.db = ingest.connect(args.db)
     stack.callback(ctx.db.close)
-    ctx.operators = [Operator(ctx.odoo.base_url, args.db, password) for _ in range(args.clients)]
+    ctx.operators = [Operator(f"http://127.0.0.1:{port}", args.db, password) for _ in range(args.clients)]
 
     say("warming up")
     warm = [f"warm-up {i}" for i in range(2 * args.clients)]
@@ -357,6 +364,7 @@ def rows(results):
             (f"[{name}] Messages lost", phase.get("lost"), "", None, phase.get("lost") == 0),
             (f"[{name}] Messages still queued for a retry when the drain ended",
              phase.get("retrying"), "", None, None),
+            (f"[{name}] LINE requests for them (accepted)", phase.get("line_requests_ok"), "", None, None),
             (f"[{name}] Messages delivered twice or more", phase.get("duplicates"), "", None,
              phase.get("duplicates") == 0),
             (f"[{name}] Messages delivered before one posted earlier in their conversation",
@@ -374,7 +382,8 @@ def markdown(results):
         f"{config['cron_threads']} cron workers; {config['clients']} operators post {config['messages']} messages "
         f"per phase into {config['conversations']} conversations; line_connector at "
         f"{results['addon_version']['commit']}{' (modified)' if results['addon_version']['modified'] else ''}; "
-        f"load average before {results['load_average_before'][0]:.2f}. Ratio: floor posts/s / messages/s.", "",
+        f"load average before {results['load_average_before'][0]:.2f}; the operators post through "
+        f"{(results.get('front') or {}).get('front', 'Odoo directly')}. Ratio: floor posts/s / messages/s.", "",
         "| Metric | Value | Ratio to the floor | Result |", "|---|---|---|---|"]
     for metric, value, unit, ratio, passed in rows(results):
         lines.append(f"| {metric} | {'-' if value is None else f'{value:g} {unit}'.strip()} | "
