@@ -166,3 +166,4 @@ EVENT_TYPE_UNREADABLE = "_unparsed"   # the one event a body Python cannot read 
 # are kept, parked, and found by this text when the channel is connected again.
 EVENT_DISCONNECTED_REASON = ("Not processed: the LINE channel was disconnected (archived) in Odoo when LINE "
                              "sent this event.")
+PREVIEW_LENGTH = 80                   # characters of a conversation's last message shown in the lists

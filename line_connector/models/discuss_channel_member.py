@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .. import const
 from ..tools import line_api
 
@@ -116,6 +118,16 @@ class DiscussChannelMember(models.Model):
             ("model", "=", "discuss.channel"), ("res_id", "=", conversation.id), ("id", "<=", message.id),
             ("line_mark_as_read_token", "!=", False)]).line_mark_as_read_token = False
         self.env.cr.postcommit.add(lambda: _quietly(client.mark_as_read, token))
+
+    def _line_see_own_note(self, note):
+        """A note about the user's own action is not news to them. Discuss marks what the current user
+        posts seen, but tells their clients before the message arrives, and a message authored by
+        OdooBot then counts as unread there: they are told again, after it."""
+        self.ensure_one()
+        if self.seen_message_id.id >= note.id:
+            self._bus_send_store(Store(self, fields={
+                "channel": [], "message_unread_counter": True, "new_message_separator": True, "persona": ["name"],
+            }).add(self, {"syncUnread": True}))
 
 
 def _quietly(call, *args):

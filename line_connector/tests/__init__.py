@@ -17,3 +17,4 @@ from . import test_access_http
 from . import test_privacy
 from . import test_sidebar
 from . import test_inbox_small
+from . import test_polish

@@ -1,2 +1,3 @@
 from . import line_link_wizard
 from . import line_reassign_wizard
+from . import line_reply_later
