@@ -1,6 +1,6 @@
 from . import line_queue_mixin
-from . import discuss_channel
 from . import line_conversation_preview
+from . import discuss_channel
 from . import discuss_channel_member
 from . import line_channel
 from . import line_channel_assignment

@@ -10,14 +10,16 @@ from .. import const
 _ALT = re.compile(r'<img[^>]*\balt="([^"]*)"')
 
 
-class DiscussChannel(models.Model):
+class LineConversationPreview(models.AbstractModel):
     """The last message of each LINE conversation, for the lists (as LINE's own chat list shows).
+    Mixed into discuss.channel.
 
     Computed for the records shown, in one query (a page of 80 conversations is 80 index look-ups
     on mail.message's (model, res_id, id)): nothing is written on the conversation per message.
     """
 
-    _inherit = "discuss.channel"
+    _name = "line.conversation.preview"
+    _description = "LINE Conversation Preview"
 
     line_last_message_preview = fields.Char("Last Message", compute="_compute_line_last_message")
     line_last_message_date = fields.Datetime("Last Message On", compute="_compute_line_last_message")
