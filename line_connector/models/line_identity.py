@@ -166,10 +166,7 @@ class LineIdentity(models.Model):
                   name=self.name, contact=partner.display_name, user=self.env.user.name) if partner else
                 self.env._("%(name)s is no longer linked to %(contact)s (by %(user)s).",
                   name=self.name, contact=previous.display_name, user=self.env.user.name))
-            # sudo: discuss.channel.member - the user's own membership, read state only
-            for member in conversation.sudo().channel_member_ids.filtered(
-                    lambda m: m.partner_id == self.env.user.partner_id):
-                member._line_see_own_note(note)
+            self.env["discuss.channel.member"]._line_see_own_note(conversation, note)
 
     def action_unlink_partner(self):
         for identity in self:

@@ -97,6 +97,18 @@ class TestInboxPolish(LineTransactionCase):
         member.invalidate_recordset()
         self.assertEqual(member.message_unread_counter, 0)
 
+    def test_the_note_about_ones_own_reassignment_is_not_unread(self):
+        conversation = self.receive(self.new_customer("Hanako Reassigned"))
+        member = conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.manager.partner_id)
+        member._mark_as_read(conversation.message_ids[:1].id)
+        self.env["bus.bus"].sudo().search([]).unlink()
+        conversation.with_user(self.manager).action_line_reassign(self.operator.id)
+        note = conversation.message_ids[:1]
+        self.assertIn("Assigned to", note.body)
+        told = self.member_updates(member)
+        self.assertEqual(told[-1], ("counter", 0))
+        self.assertGreater(told.index(("counter", 0), told.index(("new_message", note.id))), 0)
+
     def test_history_shows_people_by_name_and_pictures_as_pictures(self):
         company = self.env["res.partner"].create({"name": "YourShop", "is_company": True})
         self.manager.partner_id.parent_id = company
