@@ -223,3 +223,4 @@ INVITATION_STATES = [
     ("cancelled", "Cancelled"),
 ]
 INVITATION_AUTO_LINK_PARAM = "line_connector.invitation_auto_link"
+PREVIEW_LENGTH = 80                   # characters of a conversation's last message shown in the lists

@@ -1,4 +1,5 @@
 from . import line_queue_mixin
+from . import line_conversation_preview
 from . import discuss_channel
 from . import discuss_channel_actions
 from . import discuss_channel_member

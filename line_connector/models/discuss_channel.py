@@ -15,7 +15,8 @@ _GUARDED = frozenset({"line_channel_id", "line_identity_id", "line_chat_id", "li
 class DiscussChannel(models.Model):
     """A LINE conversation: one per customer (or LINE group / room) and LINE channel."""
 
-    _inherit = "discuss.channel"
+    _name = "discuss.channel"
+    _inherit = ["discuss.channel", "line.conversation.preview"]  # the lists' last message
 
     channel_type = fields.Selection(
         selection_add=[("line", "LINE Conversation")], ondelete={"line": "cascade"})

@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .. import const
 from ..tools import line_api
 
@@ -129,6 +131,18 @@ class DiscussChannelMember(models.Model):
             ("model", "=", "discuss.channel"), ("res_id", "=", conversation.id), ("id", "<=", message.id),
             ("line_mark_as_read_token", "!=", False)]).line_mark_as_read_token = False
         self.env.cr.postcommit.add(lambda: _quietly(client.mark_as_read, token))
+
+    @api.model
+    def _line_see_own_note(self, conversation, note):
+        """A note about the current user's own action (a link, an assignment) is not news to them.
+        Discuss marks what the current user posts seen, but tells their clients before the message
+        arrives, and a message authored by OdooBot then counts as unread there: told again, after it."""
+        # sudo: discuss.channel.member - the current user's own membership, its read state only
+        for member in conversation.sudo().channel_member_ids.filtered(
+                lambda m: m.partner_id == self.env.user.partner_id and m.seen_message_id.id >= note.id):
+            member._bus_send_store(Store(member, fields={
+                "channel": [], "message_unread_counter": True, "new_message_separator": True, "persona": ["name"],
+            }).add(member, {"syncUnread": True}))
 
 
 def _quietly(call, *args):

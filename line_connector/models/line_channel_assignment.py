@@ -206,9 +206,10 @@ class LineChannel(models.Model):
         # sudo: discuss.channel.member - whoever may reassign adds the assignee, member or not
         conversation.sudo().add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
         if note:
-            conversation._line_notify(
+            posted = conversation._line_notify(
                 self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
                 if previous else self.env._("Assigned to %s.", user.name))
+            self.env["discuss.channel.member"]._line_see_own_note(conversation, posted)
         identity = conversation.line_identity_id
         if not identity:
             return

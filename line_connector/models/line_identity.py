@@ -161,11 +161,12 @@ class LineIdentity(models.Model):
         self._reauthor_messages(previous)
         for conversation in self.conversation_ids:
             conversation._line_send_store()
-            conversation._line_notify(
+            note = conversation._line_notify(
                 self.env._("%(name)s is linked to the contact %(contact)s by %(user)s.",
                   name=self.name, contact=partner.display_name, user=self.env.user.name) if partner else
                 self.env._("%(name)s is no longer linked to %(contact)s (by %(user)s).",
                   name=self.name, contact=previous.display_name, user=self.env.user.name))
+            self.env["discuss.channel.member"]._line_see_own_note(conversation, note)
 
     def action_unlink_partner(self):
         for identity in self:
@@ -190,16 +191,20 @@ class LineIdentity(models.Model):
     def _create_partner_from_profile(self):
         """A contact made of what LINE tells: name, picture, language."""
         self.ensure_one()
+        partner = self.env["res.partner"].create(self._partner_values_from_profile())
+        self._link_partner(partner)
+        return partner
+
+    def _partner_values_from_profile(self):
+        self.ensure_one()
         lang = utils.lang_code(self.language)
         installed = {code for code, _name in self.env["res.lang"].get_installed()}
-        partner = self.env["res.partner"].create({
+        return {
             "name": self.name,
             "image_1920": self.image_128,
             "lang": lang if lang in installed else False,
             "comment": self.env._("From LINE (%s)", self.provider_name),
-        })
-        self._link_partner(partner)
-        return partner
+        }
 
     def _suggest_partners(self, limit=8):
         """Contacts that may be this LINE user, most alike names first.
@@ -253,6 +258,7 @@ class LineIdentity(models.Model):
                 "default_activity_type_id": self.env.ref("line_connector.mail_activity_type_reply_line").id,
                 "default_activity_user_id": self.env.uid,
                 "default_date_deadline": fields.Date.context_today(self) + timedelta(days=1),
+                "line_reply_later": True,
             },
         }
 

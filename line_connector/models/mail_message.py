@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import fields, models
 
 
@@ -25,3 +27,18 @@ class MailMessage(models.Model):
         for message in self:
             message.line_channel_id = (accounts.get(message.res_id, False)
                                        if message.model == "discuss.channel" else False)
+    line_author_name = fields.Char("Written By", compute="_compute_line_history")
+    line_history_body = fields.Html("LINE Message Shown", compute="_compute_line_history", sanitize=False)
+
+    def _compute_line_history(self):
+        """A contact's LINE history reads as the conversation did: people by their own name (staff
+        are not "Company, Name"), pictures as pictures, other files as links."""
+        for message in self:
+            message.line_author_name = message.author_id.name or message.author_guest_id.name or False
+            files = Markup().join(
+                Markup('<img src="/web/image/%s?width=160" alt="%s" loading="lazy" class="d-block mt-1 rounded" '
+                       'style="max-width: 160px; max-height: 120px;"/>') % (file.id, file.name)
+                if (file.mimetype or "").startswith("image/") else
+                Markup('<a class="d-block" href="/web/content/%s?download=true">📎 %s</a>') % (file.id, file.name)
+                for file in message.attachment_ids)
+            message.line_history_body = (message.body or Markup()) + files

@@ -13,3 +13,10 @@ class MailNotification(models.Model):
         super()._to_store(store)
         for notification in self.filtered(lambda n: n.notification_type == "line" and n.failure_reason):
             store.add(notification, {"failure_reason": notification.failure_reason})
+        sent = self.filtered(lambda n: n.notification_type == "line" and n.notification_status == "sent")
+        if sent:
+            # sudo: line.message - when LINE took the message, for the mark's popover
+            for ledger in self.env["line.message"].sudo().search_fetch(
+                    [("notification_id", "in", sent.ids), ("sent_date", "!=", False)],
+                    ["notification_id", "sent_date"]):
+                store.add(ledger.notification_id, {"line_sent_date": fields.Datetime.to_string(ledger.sent_date)})

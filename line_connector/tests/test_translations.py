@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @tagged("post_install", "-at_install")
 class TestTranslations(TransactionCase):
-    """Every term the addons show is in their .pot, and translated in Japanese."""
+    """Every term the addons show is in their .pot, and translated in Japanese, Traditional Chinese
+    (Taiwan) and Thai: LINE's home markets."""
 
     def test_pot_and_japanese_cover_every_term(self):
         for module in ("line_connector", "line_connector_crm"):
@@ -21,10 +22,23 @@ class TestTranslations(TransactionCase):
             terms = {source for _m, _t, _n, _r, source, _v, _c in TranslationModuleReader(self.env.cr, [module])
                      if source}
             template = {entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / f"{module}.pot"))}
-            japanese = {entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / "ja.po"))
-                        if entry.msgstr}
             self.assertFalse(terms - template, f"{module}: terms missing from the .pot (re-export it)")
-            self.assertFalse(terms - japanese, f"{module}: terms without a Japanese translation")
+            for lang in ("ja", "zh_TW", "th"):
+                translated = {entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / f"{lang}.po"))
+                              if entry.msgstr}
+                self.assertFalse(terms - translated, f"{module}: terms without a translation in {lang}"
+                                 " (scripts/i18n_sync.py lists them)")
+
+    def test_taiwanese_and_thai_users_see_their_language(self):
+        for lang, po in (("zh_TW", "zh_TW"), ("th_TH", "th")):
+            self.env["res.lang"]._activate_lang(lang)
+            self.env["ir.module.module"]._load_module_terms(["line_connector"], [lang], overwrite=True)
+            translations = {entry.msgid: entry.msgstr
+                            for entry in polib.pofile(str(ROOT / "line_connector" / "i18n" / f"{po}.po"))}
+            labels = self.env["discuss.channel"].with_context(lang=lang).fields_get(
+                ["line_last_customer_date", "line_unreplied"])
+            self.assertEqual(labels["line_last_customer_date"]["string"], translations["Customer Wrote"], lang)
+            self.assertEqual(labels["line_unreplied"]["string"], translations["Unreplied"], lang)
 
     def test_a_japanese_user_sees_japanese(self):
         self.env["res.lang"]._activate_lang("ja_JP")

@@ -18,6 +18,8 @@ class LineLinkWizard(models.TransientModel):
         default="existing", required=True)
     partner_id = fields.Many2one("res.partner", "Contact", compute="_compute_partner_id", store=True,
                                  readonly=False)
+    new_partner_lang = fields.Char("Language", compute="_compute_new_partner")
+    new_partner_note = fields.Char("Note", compute="_compute_new_partner")
     suggested_partner_ids = fields.Many2many("res.partner", compute="_compute_suggested_partner_ids",
                                              string="Contacts with a similar name")
 
@@ -25,6 +27,15 @@ class LineLinkWizard(models.TransientModel):
     def _compute_suggested_partner_ids(self):
         for wizard in self:
             wizard.suggested_partner_ids = wizard.identity_id._suggest_partners() if wizard.identity_id else False
+
+    @api.depends("identity_id")
+    def _compute_new_partner(self):
+        """What the new contact gets from the LINE profile (as ``_create_partner_from_profile`` makes it)."""
+        languages = dict(self.env["res.lang"].get_installed())
+        for wizard in self:
+            values = wizard.identity_id._partner_values_from_profile() if wizard.identity_id else {}
+            wizard.new_partner_lang = languages.get(values.get("lang")) or self.env._("The company's language")
+            wizard.new_partner_note = values.get("comment", False)
 
     @api.depends("suggested_partner_ids")
     def _compute_partner_id(self):

@@ -1,5 +1,6 @@
 import { Thread } from "@mail/core/common/thread_model";
 
+import { imageUrl } from "@web/core/utils/urls";
 import { patch } from "@web/core/utils/patch";
 
 /** LINE conversations sit in the LINE category and count unread messages like chats (as livechat). */
@@ -16,6 +17,13 @@ patch(Thread.prototype, {
             return this.store.discuss.lineCategory;
         }
         return super._computeDiscussAppCategory();
+    },
+    /** The customer's LINE picture (the conversation's image, kept current from their profile). */
+    get avatarUrl() {
+        if (this.channel_type === "line") {
+            return imageUrl("discuss.channel", this.id, "avatar_128", { unique: this.avatarCacheKey });
+        }
+        return super.avatarUrl;
     },
     get hasMemberList() {
         return this.channel_type === "line" || super.hasMemberList;
