@@ -49,6 +49,11 @@ class ResPartner(models.Model):
         """"Same person…" from the contact: another LINE customer is this contact too (名寄せ)."""
         self.ensure_one()
         return self.line_identity_ids[:1].action_open_merge_wizard()
+    def action_line_send_account_link(self):
+        """"Link your account" from the contact: LINE confirms that their LINE customer is this person."""
+        self.ensure_one()
+        return self.line_identity_ids.sorted("last_contact_date", reverse=True)[:1].action_line_send_account_link()
+
     def action_line_invite(self):
         self.ensure_one()
         return self.env["line.invitation"]._invite(self)

@@ -101,6 +101,14 @@ class TestAccountLink(LineConversationCase):
         self.env["line.message"]._cron_send()
         self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"])
 
+    def test_from_the_contact_form_too(self):
+        """A contact linked by hand: LINE's account link confirms that the LINE customer is them."""
+        contact = self.env["res.partner"].create({"name": "Hanako Yamada"})
+        self.identity()._link_partner(contact)
+        contact.with_user(self.operator).action_line_send_account_link()
+        self.env["line.message"]._cron_send()
+        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"])
+
     # -- attacks: nothing binds ------------------------------------------------------------------------
 
     def test_forwarded_link_opened_by_another_line_user_binds_nobody(self):
