@@ -155,6 +155,8 @@ class DiscussChannel(models.Model):
         # sudo: line.identity, line.channel - the customer's state, for whoever sees the conversation
         conversation = self.sudo()
         identity, channel = conversation.line_identity_id, conversation.line_channel_id
+        if conversation.line_moved_to_id:  # the accounts changed (line_switch.py)
+            return conversation._line_switch_refusal()
         if not channel.active:
             return "line_disconnected", self.env._(
                 "The LINE channel %s is disconnected: Odoo neither sends nor receives for it until a LINE manager "

@@ -1,3 +1,4 @@
 from . import line_link_wizard
 from . import line_reassign_wizard
 from . import line_merge_wizard
+from . import line_switch_wizard
