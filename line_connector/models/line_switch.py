@@ -136,8 +136,9 @@ class LineChannel(models.Model):
             ("id", "!=", conversation.id)], order="id desc", limit=1)
         if not previous:
             return
-        if self.scope == "shared" and previous.line_company_id and previous.line_company_id != conversation.line_company_id:
-            conversation._line_write({"line_company_id": previous.line_company_id.id})
+        company = previous.line_company_id
+        if self.scope == "shared" and company and company != conversation.line_company_id:
+            conversation._line_write({"line_company_id": company.id})
         conversation._line_notify(self.env._(
             "%(name)s added %(new)s: this conversation continues the one they had with %(old)s, kept as history.",
             name=identity.name, new=self.name, old=previous.line_moved_from or previous.line_channel_id.name))
