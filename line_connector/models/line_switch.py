@@ -65,12 +65,12 @@ class DiscussChannel(models.Model):
             "(%(link)s): send the link from LINE Official Account Manager of %(old)s, by e-mail or by phone. "
             "Their next messages then arrive in Odoo in a new conversation.",
             old=conversation.line_moved_from or conversation.line_channel_id.name, name=name,
-            new=new.name, link=link)
+            new=new.bot_display_name or new.name, link=link)
         if identity and identity.provider_name != new.provider_name:
             text += " " + self.env._(
                 "%(new)s is under another LINE provider (%(provider)s): LINE gives %(name)s another user ID "
                 "there, so Odoo will not recognise them. When they write, merge the LINE customers on their "
-                "contact.", new=new.name, provider=new.provider_name, name=name)
+                "contact.", new=new.bot_display_name or new.name, provider=new.provider_name, name=name)
         return "line_switched", text
 
 

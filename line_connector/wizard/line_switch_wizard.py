@@ -3,7 +3,7 @@ from markupsafe import Markup, escape
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from .. import const
+from .. import const, utils
 
 
 class LineSwitchWizard(models.TransientModel):
@@ -140,6 +140,11 @@ class LineSwitchWizard(models.TransientModel):
         if not line:
             return "-"
         channel = line.channel_id._origin
+        if channel and channel == self.renewed_channel_id._origin:
+            # The other account Check connection found: its link, until it is the channel's own.
+            url = utils.friend_url(channel.pending_bot_basic_id)
+            return Markup('%s<br/><a href="%s" target="_blank">%s</a>') % (
+                channel.pending_bot_display_name or channel.name, url or "", url or "")
         if not channel:
             return escape(self.env._("%s (new account: its add-friend link once connected)", line.new_name or "?"))
         if not channel.friend_url:
