@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import LineTransactionCase
+from .common import LineHttpCase, LineTransactionCase
 
 OTHER_PROVIDER = "provider-kobe"
 
@@ -296,3 +296,21 @@ class TestSwitchFromShared(SwitchCommon, LineTransactionCase):
         action = self.shared.with_user(self.manager).action_open_switch_wizard()
         self.assertEqual((action["res_model"], action["context"]["default_channel_ids"]),
                          ("line.switch.wizard", self.shared.ids))
+
+
+@tagged("post_install", "-at_install")
+class TestSwitchWizardUi(SwitchCommon, LineHttpCase):
+    """In a real browser: the wizard's report, then the follow-up list."""
+
+    def test_the_manager_sees_the_impact_then_the_follow_up_list(self):
+        shared, shared_emu = self.account("All Shops LINE", scope="shared", default_company_id=self.shops[0].id)
+        self.account("Shop B LINE", scope="company", company_id=self.shops[1].id)
+        _a, a_conversation = self.customer_of(0, shared, shared_emu, "Customer A")
+        _b, b_conversation = self.customer_of(1, shared, shared_emu, "Customer B")
+        # The manager works with every shop selected in the company switcher.
+        cids = "-".join(str(company.id) for company in self.company | self.shops)
+        self.start_tour(f"/odoo/action-line_connector.line_channel_action/{shared.id}?cids={cids}",
+                        "line_connector_switch_wizard", login="line_manager")
+        self.assertEqual(b_conversation.line_moved_to_id.name, "Shop B LINE")
+        self.assertFalse(a_conversation.line_moved_to_id)
+        self.assertEqual((shared.scope, shared.company_id), ("company", self.shops[0]))
