@@ -107,7 +107,8 @@ class SwitchCommon:
         self.assertEqual(new.line_partner_id, old.line_partner_id)
         self.assertEqual(new.line_company_id, company)
         self.assertIn("continues the one they had", "".join(new.message_ids.mapped("body")))
-        self.assertTrue(old.with_user(self.manager).line_readded, "ticked off in the follow-up list")
+        self.assertEqual(old.line_move_id.with_user(self.manager).state, "done", "ticked off in the follow-up list")
+        self.assertIn("chats in their conversation there", self.notice(old))
 
 
 @tagged("post_install", "-at_install")
@@ -136,13 +137,13 @@ class TestSwitchFromPerCompany(SwitchCommon, LineTransactionCase):
             row = rows[(f"Shop {letter}", f"Shop {letter} LINE")]
             self.assertEqual((row["Keep chatting"], row["Must add the account"]), ("-", f"Customer {letter}"))
             self.assertIn(a_channel.friend_url, row["Afterwards"], "the link to send them")
-            self.assertEqual(row["Read-only history"], "1 conversations")
+            self.assertEqual(row["Read-only history"], "1")
         self.assertFalse(wizard.provider_warning)
         self.assertIn(f'/web/image/line.channel/{a_channel.id}/friend_qr', str(wizard.impact_html), "its QR code")
 
         followup = self.apply(wizard)
-        self.assertEqual(followup, self.customers[1][1] | self.customers[2][1])
-        self.assertEqual(set(followup.mapped("line_moved_friend_url")), {a_channel.friend_url})
+        self.assertEqual(followup.conversation_id, self.customers[1][1] | self.customers[2][1])
+        self.assertEqual(set(followup.mapped("friend_url")), {a_channel.friend_url})
         self.assertEqual(a_channel.scope, "shared")
         self.assertFalse(self.channels[1].active or self.channels[2].active, "B's and C's accounts disconnected")
         self.assert_keeps_chatting(self.customers[0][1], self.customers[0][0], a_emu)
@@ -152,7 +153,7 @@ class TestSwitchFromPerCompany(SwitchCommon, LineTransactionCase):
         new = self.readd(b_customer, a_channel, a_emu)
         self.assert_continues(b_conversation, new, self.shops[1])
         self.assert_keeps_chatting(new, b_customer, a_emu)
-        self.assertFalse(self.customers[2][1].with_user(self.manager).line_readded)
+        self.assertEqual(self.customers[2][1].line_move_id.state, "waiting")
 
     def test_a_new_shared_account(self):
         values, new_emu = self.replacement(self.accounts[0][1], "All Shops LINE")
@@ -163,10 +164,10 @@ class TestSwitchFromPerCompany(SwitchCommon, LineTransactionCase):
             self.assertEqual((row["Keep chatting"], row["Must add the account"]), ("-", f"Customer {letter}"))
             self.assertIn("All Shops LINE (new account", row["Afterwards"])
         followup = self.apply(wizard)
-        new_channel = followup.line_moved_to_id
+        new_channel = followup.channel_id
         self.assertEqual((new_channel.name, new_channel.scope, new_channel.bot_user_id),
                          ("All Shops LINE", "shared", new_emu["bot_user_id"]))
-        self.assertEqual(followup, self.env["discuss.channel"].union(*(c for _cu, c in self.customers)))
+        self.assertEqual(followup.conversation_id, self.env["discuss.channel"].union(*(c for _cu, c in self.customers)))
         self.assertFalse(any(self.channels.mapped("active")))
         for _customer, conversation in self.customers:
             self.assert_must_add(conversation, new_channel)
@@ -180,7 +181,7 @@ class TestSwitchFromPerCompany(SwitchCommon, LineTransactionCase):
         self.assertIn("Nobody will be recognised", wizard.provider_warning)
         self.assertIn("merge the LINE customers on their contact", wizard.provider_warning)
         self.assertIn(OTHER_PROVIDER, wizard.provider_warning)
-        new_channel = self.apply(wizard).line_moved_to_id
+        new_channel = self.apply(wizard).channel_id
         for _customer, conversation in self.customers:
             self.assert_must_add(conversation, new_channel, other_provider=True)
         b_customer, b_conversation = self.customers[1]
@@ -224,13 +225,13 @@ class TestSwitchFromShared(SwitchCommon, LineTransactionCase):
         self.assertEqual(rows[("Shop B", "All Shops LINE")]["Must add the account"], "Customer B")
         self.assertIn("Shop B LINE (new account", rows[("Shop B", "All Shops LINE")]["Afterwards"])
         followup = self.apply(wizard)
-        self.assertEqual(followup, self.customers[1][1] | self.customers[2][1])
+        self.assertEqual(followup.conversation_id, self.customers[1][1] | self.customers[2][1])
         self.assertEqual((self.shared.scope, self.shared.company_id), ("company", self.shops[0]))
         self.assert_keeps_chatting(self.customers[0][1], self.customers[0][0], self.shared_emu)
-        b_channel = self.customers[1][1].line_moved_to_id
+        b_channel = self.customers[1][1].line_move_id.channel_id
         self.assertEqual((b_channel.name, b_channel.company_id), ("Shop B LINE", self.shops[1]))
         self.assert_must_add(self.customers[1][1], b_channel)
-        self.assert_must_add(self.customers[2][1], self.customers[2][1].line_moved_to_id)
+        self.assert_must_add(self.customers[2][1], self.customers[2][1].line_move_id.channel_id)
         b_customer, b_conversation = self.customers[1]
         new = self.readd(b_customer, b_channel, b_emu)
         self.assert_continues(b_conversation, new, self.shops[1])
@@ -249,10 +250,10 @@ class TestSwitchFromShared(SwitchCommon, LineTransactionCase):
         self.assertEqual(len(followup), 3)
         self.assertFalse(self.shared.active, "the shared account is no longer used")
         for index, (_customer, conversation) in enumerate(self.customers):
-            self.assertEqual(conversation.line_moved_to_id.company_id, self.shops[index])
-            self.assert_must_add(conversation, conversation.line_moved_to_id)
+            self.assertEqual(conversation.line_move_id.channel_id.company_id, self.shops[index])
+            self.assert_must_add(conversation, conversation.line_move_id.channel_id)
         c_customer, c_conversation = self.customers[2]
-        new = self.readd(c_customer, c_conversation.line_moved_to_id, replacements[2][1])
+        new = self.readd(c_customer, c_conversation.line_move_id.channel_id, replacements[2][1])
         self.assert_continues(c_conversation, new, self.shops[2])
 
     def test_new_accounts_under_another_provider(self):
@@ -266,8 +267,8 @@ class TestSwitchFromShared(SwitchCommon, LineTransactionCase):
         self.apply(wizard)
         self.assert_keeps_chatting(self.customers[0][1], self.customers[0][0], self.shared_emu)
         c_customer, c_conversation = self.customers[2]
-        self.assert_must_add(c_conversation, c_conversation.line_moved_to_id, other_provider=True)
-        new = self.readd(c_customer, c_conversation.line_moved_to_id, c_emu)
+        self.assert_must_add(c_conversation, c_conversation.line_move_id.channel_id, other_provider=True)
+        new = self.readd(c_customer, c_conversation.line_move_id.channel_id, c_emu)
         self.assertNotEqual(new.line_identity_id, c_conversation.line_identity_id)
         self.assertEqual(new.line_identity_id.provider_name, OTHER_PROVIDER)
 
@@ -280,7 +281,7 @@ class TestSwitchFromShared(SwitchCommon, LineTransactionCase):
         self.assertIn("Nobody will be recognised", wizard.provider_warning)
         self.apply(wizard)
         for _customer, conversation in self.customers:
-            self.assert_must_add(conversation, conversation.line_moved_to_id, other_provider=True)
+            self.assert_must_add(conversation, conversation.line_move_id.channel_id, other_provider=True)
 
     def test_only_line_managers_change_accounts(self):
         operator = self.shop_operators[0]
@@ -311,6 +312,6 @@ class TestSwitchWizardUi(SwitchCommon, LineHttpCase):
         cids = "-".join(str(company.id) for company in self.company | self.shops)
         self.start_tour(f"/odoo/action-line_connector.line_channel_action/{shared.id}?cids={cids}",
                         "line_connector_switch_wizard", login="line_manager")
-        self.assertEqual(b_conversation.line_moved_to_id.name, "Shop B LINE")
-        self.assertFalse(a_conversation.line_moved_to_id)
+        self.assertEqual(b_conversation.line_move_id.channel_id.name, "Shop B LINE")
+        self.assertFalse(a_conversation.line_move_id.channel_id)
         self.assertEqual((shared.scope, shared.company_id), ("company", self.shops[0]))

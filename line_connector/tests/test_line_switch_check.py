@@ -46,7 +46,7 @@ class TestSwitchOnCheckConnection(LineTransactionCase):
         with self.assertRaises(AccessError):
             self.channel.with_user(self.operator).action_switch_to_new_account()
         action = self.channel.action_switch_to_new_account()
-        wizard = self.env[action["res_model"]].with_user(self.manager).with_context(action["context"]).create({})
+        wizard = self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]).create({})
         self.assertEqual((wizard.channel_ids, wizard.renewed_channel_id, wizard.scope),
                          (self.line_channel, self.line_channel, "company"))
         self.assertEqual(wizard.line_ids.channel_id, self.line_channel, "the same channel, another account")
@@ -56,8 +56,8 @@ class TestSwitchOnCheckConnection(LineTransactionCase):
         self.assertIn(new_link, str(wizard.impact_html))
         self.assertFalse(wizard.provider_warning)
 
-        followup = self.env["discuss.channel"].search(wizard.action_apply()["domain"])
-        self.assertEqual(followup, self.conversation)
+        followup = self.env["line.switch.move"].search(wizard.action_apply()["domain"])
+        self.assertEqual(followup.conversation_id, self.conversation)
         self.assertEqual(self.channel.bot_user_id, self.new_emu["bot_user_id"])
         self.assertEqual(self.channel.friend_url, new_link)
         self.assertIn("Ask Hanako to add Osaka Store 2 as a friend", self.notice())
@@ -69,6 +69,7 @@ class TestSwitchOnCheckConnection(LineTransactionCase):
         self.env["line.event"]._store(self.line_channel, [event])
         self.env["line.event"]._cron_process_events()
         self.assertFalse(self.notice(), "she can be answered again, in the same conversation")
+        self.assertEqual(followup.state, "done")
         self.assertIn("is on the new account", "".join(self.conversation.message_ids.mapped("body")))
         self.conversation.with_user(self.operator).message_post(
             body="Welcome back", message_type="comment", subtype_xmlid="mail.mt_comment")
@@ -82,7 +83,7 @@ class TestSwitchOnCheckConnection(LineTransactionCase):
                                                 display_name="Osaka Store Kobe")
         self.enter_new_credentials()
         action = self.channel.action_switch_to_new_account()
-        wizard = self.env[action["res_model"]].with_user(self.manager).with_context(action["context"]).create({})
+        wizard = self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]).create({})
         wizard.line_ids.new_provider_name = "provider-kobe"
         self.assertIn("Nobody will be recognised", wizard.provider_warning)
         wizard.action_apply()

@@ -80,7 +80,7 @@ class LineSwitchWizard(models.TransientModel):
         # sudo: discuss.channel - every conversation of the manager's companies, whichever the company
         # switcher shows now: all of them change with the accounts
         return self.env["discuss.channel"].sudo().search([
-            ("channel_type", "=", "line"), ("line_channel_id", "in", channels.ids), ("line_moved_to_id", "=", False),
+            ("channel_type", "=", "line"), ("line_channel_id", "in", channels.ids), ("line_move_id", "=", False),
             "|", ("line_company_id", "=", False), ("line_company_id", "in", self.env.user.company_ids.ids)],
             order="line_company_id, line_channel_id, name, id")
 
@@ -118,21 +118,22 @@ class LineSwitchWizard(models.TransientModel):
             wizard.provider_warning = wizard._render_provider_warning(rows)
 
     def _render_impact(self, groups, total):
-        _ = self.env._
         if not total:
-            return Markup("<p>%s</p>") % _("These accounts have no conversation yet: nobody has to add an account.")
+            return Markup("<p>%s</p>") % self.env._(
+                "These accounts have no conversation yet: nobody has to add an account.")
         head = Markup("").join(Markup("<th>%s</th>") % label for label in (
-            _("Company"), _("Account now"), _("Afterwards"), _("Keep chatting"), _("Must add the account"),
-            _("Read-only history")))
+            self.env._("Company"), self.env._("Account now"), self.env._("Afterwards"), self.env._("Keep chatting"),
+            self.env._("Must add the account"), self.env._("Read-only history")))
         body = Markup("").join(
             Markup("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>") % (
-                company.name or _("No company"), channel.name, self._render_target(line),
-                self._names(keeps), self._names(leaves) if line else _("No account for this company"),
-                _("%s conversations", len(leaves)) if leaves else "-")
+                company.name or self.env._("No company"), channel.name, self._render_target(line),
+                self._names(keeps), self._names(leaves) if line else self.env._("No account for this company"),
+                len(leaves) or "-")
             for (company, channel, line), (keeps, leaves) in groups.items())
-        summary = _("%(keep)s conversations keep chatting; %(leave)s become read-only history, and their customers "
-                    "must add the account shown: send them its add-friend link or QR code.",
-                    keep=sum(len(k) for k, _l in groups.values()), leave=sum(len(v) for _k, v in groups.values()))
+        summary = self.env._(
+            "%(keep)s conversations keep chatting; %(leave)s become read-only history, and their customers must "
+            "add the account shown: send them its add-friend link or QR code.",
+            keep=sum(len(k) for k, _l in groups.values()), leave=sum(len(v) for _k, v in groups.values()))
         return (Markup('<p class="o_line_switch_summary">%s</p><table class="table table-sm o_line_switch_impact">'
                        '<thead><tr>%s</tr></thead><tbody>%s</tbody></table>') % (summary, head, body))
 
@@ -213,20 +214,36 @@ class LineSwitchWizard(models.TransientModel):
             channel = line.channel_id or line._register_account()
             if renewed == channel and line.new_provider_name:
                 channel.provider_name = line.new_provider_name
-            channel._line_switch_scope(self.scope, line.company_id)
+            self._set_scope(channel, line.company_id)
             targets |= channel
         (self.channel_ids - targets).write({"active": False})
-        moved = self.env["discuss.channel"]
+        moves = self.env["line.switch.move"]
         for conversation, line, keeps in rows:
             if line and not keeps:
-                conversation._line_mark_moved(line.channel_id, previous_names[conversation.line_channel_id])
-                moved |= conversation
-        return self._followup_action(moved)
-
-    def _followup_action(self, conversations):
-        action = self.env["ir.actions.act_window"]._for_xml_id("line_connector.line_switch_followup_action")
-        action["domain"] = [("id", "in", conversations.ids)]
+                moves |= moves._mark(conversation, line.channel_id, previous_names[conversation.line_channel_id])
+        action = self.env["ir.actions.act_window"]._for_xml_id("line_connector.line_switch_move_action")
+        action["domain"] = [("id", "in", moves.ids)]
         return action
+
+    def _set_scope(self, channel, company):
+        """One company's channel, or shared (the company it had then gets the new customers)."""
+        vals = {"scope": self.scope}
+        if self.scope == "company":
+            vals["company_id"] = company.id
+        elif channel.company_id and not channel.default_company_id:
+            vals["default_company_id"] = channel.company_id.id
+        channel.write(vals)
+
+    @api.model
+    def _keep_old_account(self, channels):
+        """Another account behind the credentials was a mistake: those the account was checked with come back."""
+        for channel in channels:
+            vals = {"pending_bot_user_id": False, "pending_bot_basic_id": False, "pending_bot_display_name": False}
+            if channel.checked_channel_number:
+                vals.update(channel_number=channel.checked_channel_number,
+                            channel_secret=channel.checked_channel_secret)
+            channel.write(vals)
+            channel._check_connection()
 
 
 class LineSwitchWizardLine(models.TransientModel):
