@@ -148,6 +148,8 @@ ASSIGN_METHODS = [
 # LINE's monthly message quota starts over on the 1st of the month, Japan time.
 QUOTA_TIMEZONE = "Asia/Tokyo"
 
+# A customer who must add another Official Account since the accounts changed (the switch wizard).
+SWITCH_STATES = [("waiting", "To re-add"), ("done", "Re-added")]
 # The switch wizard's impact report names this many customers per row, then counts the others.
 SWITCH_NAMES_SHOWN = 8
 

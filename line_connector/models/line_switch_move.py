@@ -3,7 +3,7 @@ customer must add, and the customer's new conversation continuing on the same LI
 
 from odoo import api, fields, models
 
-SWITCH_STATES = [("waiting", "To re-add"), ("done", "Re-added")]
+from .. import const
 
 
 class LineSwitchMove(models.Model):
@@ -14,7 +14,7 @@ class LineSwitchMove(models.Model):
     _order = "state desc, company_id, id"
     _rec_name = "conversation_id"
 
-    conversation_id = fields.Many2one("discuss.channel", "Conversation", required=True, index=True,
+    conversation_id = fields.Many2one("discuss.channel", required=True, index=True,
                                       ondelete="cascade", readonly=True)
     identity_id = fields.Many2one(related="conversation_id.line_identity_id", store=True, index=True,
                                   string="LINE Customer")
@@ -27,24 +27,25 @@ class LineSwitchMove(models.Model):
     friend_url = fields.Char(related="channel_id.friend_url", string="Add-friend Link")
     friend_qr = fields.Binary(related="channel_id.friend_qr", string="Add-friend QR Code")
     other_provider = fields.Boolean(
-        "Another Provider", compute="_compute_other_provider",
+        "Under Another Provider", compute="_compute_other_provider",
         help="The account to add is under another LINE provider: the customer arrives there as a new LINE "
              "customer, to merge by hand.")
-    state = fields.Selection(SWITCH_STATES, default="waiting", required=True, readonly=True, index=True)
+    state = fields.Selection(const.SWITCH_STATES, default="waiting", required=True, readonly=True, index=True)
     done_date = fields.Datetime("Re-added On", readonly=True)
-    new_conversation_id = fields.Many2one("discuss.channel", "New Conversation", readonly=True, ondelete="set null")
+    new_conversation_id = fields.Many2one("discuss.channel", readonly=True, ondelete="set null")
 
     @api.depends("identity_id.provider_name", "channel_id.provider_name")
     def _compute_other_provider(self):
         for move in self:
-            move.other_provider = bool(move.identity_id) and move.identity_id.provider_name != move.channel_id.provider_name
+            identity = move.identity_id
+            move.other_provider = bool(identity) and identity.provider_name != move.channel_id.provider_name
 
     @api.model
     def _mark(self, conversation, target, previous_name):
         """The accounts changed: ``conversation`` is history; its customer must add ``target``."""
         # sudo: line.switch.move, discuss.channel - the wizard's manager marks every affected conversation
-        move = self.sudo().create({"conversation_id": conversation.id, "from_channel_id": conversation.line_channel_id.id,
-                                   "from_name": previous_name, "channel_id": target.id})
+        move = self.sudo().create({"conversation_id": conversation.id, "channel_id": target.id,
+                                   "from_channel_id": conversation.line_channel_id.id, "from_name": previous_name})
         conversation._line_write({"line_move_id": move.id})
         conversation._line_notify(self.env._(
             "The LINE accounts were changed by %(user)s: this conversation is now history. %(reason)s",
