@@ -2,5 +2,5 @@
 UPDATE line_channel
    SET channel_secret = NULL,
        access_token = NULL,
-       previous_channel_secret = NULL,
+       checked_channel_secret = NULL,
        active = false;

@@ -250,7 +250,7 @@ class LineSwitchWizardLine(models.TransientModel):
     _name = "line.switch.wizard.line"
     _description = "LINE Account After the Change"
 
-    wizard_id = fields.Many2one("line.switch.wizard", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one("line.switch.wizard", "Change", required=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", "For Company", help="Empty: all companies (a shared channel).")
     channel_id = fields.Many2one("line.channel", "Account", domain=[("active", "=", True)],
                                  help="A channel already in Odoo; leave empty to register a new Official Account.")
