@@ -93,7 +93,7 @@ class LineChannel(models.Model):
     pending_bot_display_name = fields.Char("Other Account", readonly=True, copy=False)
     # The credentials the connected account was last checked with: "It was a mistake" restores them.
     checked_channel_number = fields.Char("Checked Channel ID", groups=MANAGER, copy=False, readonly=True)
-    checked_channel_secret = fields.Char("Checked Channel Secret", groups=MANAGER, copy=False, readonly=True)
+    checked_channel_secret = fields.Char(groups=MANAGER, copy=False, readonly=True)
     friend_url = fields.Char(
         "Add-friend Link", compute="_compute_friend_url",
         help="Send it, or print its QR code, so that customers add this Official Account as a friend.")
