@@ -100,6 +100,9 @@ class LineSwitchMove(models.Model):
         new_here = conversation.create_date >= self.create_date
         if new_here and conversation.line_channel_id.scope == "shared" and company != conversation.line_company_id:
             conversation._line_write({"line_company_id": company.id})  # their company, not the channel's default
+            assignee = self.conversation_id.line_assignee_id  # who answered them there answers them here
+            if assignee.active and assignee != conversation.line_assignee_id:
+                conversation.line_channel_id._line_assign(conversation, assignee)
         conversation._line_notify(self.env._(
             "%(name)s added %(new)s: this conversation continues the one they had with %(old)s, kept as history.",
             name=identity.name, new=self._account_name(), old=self.from_name or self.from_channel_id.name))

@@ -106,6 +106,8 @@ class SwitchCommon:
         self.assertEqual(new.line_identity_id, old.line_identity_id)
         self.assertEqual(new.line_partner_id, old.line_partner_id)
         self.assertEqual(new.line_company_id, company)
+        self.assertTrue(old.line_assignee_id)
+        self.assertEqual(new.line_assignee_id, old.line_assignee_id, "who answered them answers them")
         self.assertIn("continues the one they had", "".join(new.message_ids.mapped("body")))
         self.assertEqual(old.line_move_id.with_user(self.manager).state, "done", "ticked off in the follow-up list")
         self.assertIn("chats in their conversation there", self.notice(old))
