@@ -9,7 +9,7 @@ from ..const import CTX_INBOUND
 from ..exceptions import LineCreateRace, LineGuardError
 
 _GUARDED = frozenset({"line_channel_id", "line_identity_id", "line_chat_id", "line_company_id", "line_assignee_id",
-                      "line_team_id", "line_standby", "line_read_message_id", "line_move_id"})
+                      "line_team_id", "line_standby", "line_read_message_id"})
 
 
 class DiscussChannel(models.Model):
@@ -40,7 +40,6 @@ class DiscussChannel(models.Model):
         help="LINE sent the customer's last event in standby mode: another module of the Official Account "
              "holds the chat, and Odoo must not answer until LINE makes this channel active again.")
     line_read_message_id = fields.Many2one("mail.message", "Read up to", readonly=True, ondelete="set null")
-    line_move_id = fields.Many2one("line.switch.move", "Must Add Another Account", readonly=True, ondelete="set null")
     line_partner_id = fields.Many2one(related="line_identity_id.partner_id", string="Contact")
     line_friend_state = fields.Selection(related="line_identity_id.friend_state", string="Friend State")
 
@@ -156,8 +155,6 @@ class DiscussChannel(models.Model):
         # sudo: line.identity, line.channel - the customer's state, for whoever sees the conversation
         conversation = self.sudo()
         identity, channel = conversation.line_identity_id, conversation.line_channel_id
-        if conversation.line_move_id:  # the accounts changed: the customer must add another (line_switch_move.py)
-            return conversation.line_move_id._refusal()
         if not channel.active:
             return "line_disconnected", self.env._(
                 "The LINE channel %s is disconnected: Odoo neither sends nor receives for it until a LINE manager "

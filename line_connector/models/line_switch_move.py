@@ -4,6 +4,7 @@ customer must add, and the customer's new conversation continuing on the same LI
 from odoo import api, fields, models
 
 from .. import const
+from ..exceptions import LineGuardError
 
 
 class LineSwitchMove(models.Model):
@@ -108,3 +109,22 @@ class LineSwitchMove(models.Model):
             name=identity.name, new=self._account_name(), old=self.from_name or self.from_channel_id.name))
         self.conversation_id._line_notify(self.env._("%(name)s added %(new)s: the conversation continues there.",
                                                      name=identity.name, new=self._account_name()))
+
+
+# discuss_channel.py is at its size limit: what changing accounts adds to conversations lives here.
+class DiscussChannel(models.Model):
+    """A conversation kept as history since the accounts changed says so in its composer."""
+
+    _inherit = "discuss.channel"  # pylint: disable=consider-merging-classes-inherited
+
+    line_move_id = fields.Many2one("line.switch.move", "Must Add Another Account", readonly=True, ondelete="set null")
+
+    def _line_guard(self, vals):
+        if "line_move_id" in vals:
+            raise LineGuardError(self, {"line_move_id"})  # only the switch wizard and LINE's events change it
+        return super()._line_guard(vals)
+
+    def _line_get_refusal(self):
+        # sudo: line.switch.move - why the customer cannot be answered here, for whoever sees the conversation
+        move = self.sudo().line_move_id
+        return move._refusal() if move else super()._line_get_refusal()
