@@ -76,7 +76,7 @@ class LineSwitchMove(models.Model):
             text += " " + self.env._(
                 "%(new)s is under another LINE provider (%(provider)s): LINE gives %(name)s another user ID "
                 "there, so Odoo will not recognise them. When they write, merge the LINE customers on their "
-                "contact.", new=move._account_name(), provider=move.channel_id.provider_name, name=name)
+                "contact (Same person…).", new=move._account_name(), provider=move.channel_id.provider_name, name=name)
         return "line_switched", text
 
     @api.model

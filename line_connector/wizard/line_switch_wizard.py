@@ -176,7 +176,8 @@ class LineSwitchWizard(models.TransientModel):
             self.env._("Nobody will be recognised."), items, self.env._(
                 "LINE gives every person another user ID under another provider: each customer who adds the new "
                 "account arrives in Odoo as a new LINE customer, without their history. Only a person can tell "
-                "who is who: merge the LINE customers on their contact."))
+                "who is who: merge the LINE customers on their contact (Same person… on the LINE customer or the "
+                "conversation)."))
 
     # ------------------------------------------------------------------
     # Applying
