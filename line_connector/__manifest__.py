@@ -32,6 +32,7 @@
         "wizard/line_reassign_wizard_views.xml",
         "views/line_account_link_views.xml",
         "views/line_invitation_views.xml",
+        "wizard/line_switch_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

@@ -129,6 +129,7 @@ FAILURE_TYPES = [
     ("line_invalid", "LINE refused the message"),
     ("line_auth", "LINE: channel credentials refused"),
     ("line_disconnected", "LINE: the channel is disconnected"),
+    ("line_switched", "LINE: the customer must add the new account"),
     ("line_error", "LINE could not be reached"),
 ]
 
@@ -146,6 +147,11 @@ ASSIGN_METHODS = [
 
 # LINE's monthly message quota starts over on the 1st of the month, Japan time.
 QUOTA_TIMEZONE = "Asia/Tokyo"
+
+# A customer who must add another Official Account since the accounts changed (the switch wizard).
+SWITCH_STATES = [("waiting", "To re-add"), ("done", "Re-added")]
+# The switch wizard's impact report names this many customers per row, then counts the others.
+SWITCH_NAMES_SHOWN = 8
 
 # Linking a LINE customer: contacts with a matching name considered before ranking by similarity.
 LINK_SUGGESTION_CANDIDATES = 100

@@ -79,6 +79,13 @@ class EmulatorClient:
         """Change settings (``quota=None`` means no limit; ``usage=0`` resets the counter)."""
         return self._call("PATCH", f"/channels/{channel_id}", settings)
 
+    def replace_channel(self, channel_id, provider_id=None, **settings):
+        """A new Official Account replacing ``channel_id`` (LINE: a new channel, its own channel ID, secret,
+        bot user ID and basic ID), under the same provider unless ``provider_id`` names another.
+        :return: the new channel as a dict (``replaces``: the old channel's ID)"""
+        body = dict(settings, provider_id=provider_id) if provider_id else settings
+        return self._call("POST", f"/channels/{channel_id}/replace", body)
+
     def issue_long_lived_token(self, channel_id):
         """:return: dict(access_token, token_type, key_id, expires_in=0) as the console would give"""
         return self._call("POST", f"/channels/{channel_id}/tokens")
@@ -109,6 +116,11 @@ class EmulatorClient:
 
     def update_user(self, user_id, **fields):
         return self._call("PATCH", f"/users/{user_id}", fields)
+
+    def user_under(self, user_id, provider_id):
+        """The same person as ``user_id`` under ``provider_id``: the same user under the same provider,
+        another user ID (made on first need) under another provider."""
+        return self._call("POST", f"/users/{user_id}/under/{provider_id}")
 
     # -- users acting: each returns dict(events=[event], delivery={status_code, latency_ms, ...}) ----------
 

@@ -98,6 +98,9 @@ class Control:
     def update_channel(self, request, channel_id):
         return self.state.update_channel(channel_id, **body_of(request)).to_dict()
 
+    def replace_channel(self, request, channel_id):
+        return self.state.replace_channel(channel_id, **body_of(request)).to_dict()
+
     def issue_long_lived_token(self, request, channel_id):
         channel = self.state.channel(channel_id)
         token, record = self.state.issue_token(channel, "long-lived", const.LONG_LIVED_TOKEN_LIFETIME)
@@ -138,6 +141,9 @@ class Control:
 
     def update_user(self, request, user_id):
         return self.state.update_user(user_id, **body_of(request)).to_dict()
+
+    def user_under(self, request, user_id, provider_id):
+        return self.state.user_under(user_id, provider_id).to_dict()
 
     def avatar(self, request, user_id):
         return Reply(media.avatar(user_id), content_type="image/png")

@@ -30,6 +30,7 @@ class Channel:
     basic_id: str
     settings: dict
     usage: int = 0
+    replaces: str | None = None  # the channel this one's Official Account replaces (the emulator's note)
 
     def __getattr__(self, name):
         settings = self.__dict__.get("settings") or {}
@@ -44,7 +45,7 @@ class Channel:
     def to_dict(self):
         data = {"channel_id": self.channel_id, "channel_secret": self.channel_secret,
                 "provider_id": self.provider_id, "bot_user_id": self.bot_user_id, "basic_id": self.basic_id,
-                "quota_type": self.quota_type, "usage": self.usage}
+                "quota_type": self.quota_type, "usage": self.usage, "replaces": self.replaces}
         data.update(copy.deepcopy(self.settings))
         return data
 
@@ -199,6 +200,18 @@ class State:
             self.channels[channel_id] = channel
             return channel
 
+    def replace_channel(self, channel_id, provider_id=None, **settings):
+        """A new Official Account that takes over from ``channel_id``: as at LINE, a new channel with its
+        own channel ID, secret, bot user ID and basic ID, under the same provider unless another is
+        given. Its settings start as the old one's, except the webhook (each channel has its own)."""
+        with self.lock:
+            old = self.channel(channel_id)
+            values = {k: copy.deepcopy(v) for k, v in old.settings.items() if k not in ("webhook_url",)}
+            values.update(settings)
+            channel = self.create_channel(provider_id=provider_id or old.provider_id, **values)
+            channel.replaces = old.channel_id
+            return channel
+
     def channel(self, channel_id):
         with self.lock:
             channel = self.channels.get(str(channel_id))
@@ -247,6 +260,21 @@ class State:
                     raise EmulatorError(f"Unknown user field {name!r}")
                 setattr(user, name, value)
             return user
+
+    def user_under(self, user_id, provider_id):
+        """The same person's user under ``provider_id``: LINE gives a person one user ID per provider,
+        the same on every channel of that provider and another under any other provider (made the
+        first time the person meets that provider)."""
+        with self.lock:
+            user = self.user(user_id)
+            if user.provider_id == provider_id:
+                return user
+            for other in self.users.values():
+                if other.person_id == user.person_id and other.provider_id == provider_id:
+                    return other
+            return self.create_user(provider_id=provider_id, display_name=user.display_name,
+                                    picture_url=user.picture_url, language=user.language,
+                                    status_message=user.status_message, person_id=user.person_id)
 
     def friendship(self, channel_id, user_id):
         with self.lock:

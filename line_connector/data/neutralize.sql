@@ -2,4 +2,5 @@
 UPDATE line_channel
    SET channel_secret = NULL,
        access_token = NULL,
+       checked_channel_secret = NULL,
        active = false;

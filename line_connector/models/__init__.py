@@ -28,3 +28,4 @@ from . import res_partner
 from . import ir_attachment
 from . import line_account_link
 from . import line_invitation
+from . import line_switch_move

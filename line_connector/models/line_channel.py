@@ -91,6 +91,9 @@ class LineChannel(models.Model):
     pending_bot_user_id = fields.Char("Other Account's Bot User ID", readonly=True, copy=False)
     pending_bot_basic_id = fields.Char("Other Account's Basic ID", readonly=True, copy=False)
     pending_bot_display_name = fields.Char("Other Account", readonly=True, copy=False)
+    # The credentials the connected account was last checked with: "It was a mistake" restores them.
+    checked_channel_number = fields.Char("Checked Channel ID", groups=MANAGER, copy=False, readonly=True)
+    checked_channel_secret = fields.Char(groups=MANAGER, copy=False, readonly=True)
     friend_url = fields.Char(
         "Add-friend Link", compute="_compute_friend_url",
         help="Send it, or print its QR code, so that customers add this Official Account as a friend.")
@@ -269,6 +272,23 @@ class LineChannel(models.Model):
                            "bot_display_name": channel.pending_bot_display_name, "pending_bot_user_id": False,
                            "pending_bot_basic_id": False, "pending_bot_display_name": False})
             channel._check_connection()
+        return True
+
+    def action_open_switch_wizard(self):
+        """Change accounts: these channels' scope, or the Official Accounts behind them (an impact report first)."""
+        self._line_check_manager()
+        return self.env["line.switch.wizard"]._open(self)
+
+    def action_switch_to_new_account(self):
+        """Check connection found another Official Account, and it is a new one: the switch wizard, prefilled."""
+        self.ensure_one()
+        self._line_check_manager()
+        return self.env["line.switch.wizard"]._open(self, renewed=self)
+
+    def action_keep_old_account(self):
+        """Check connection found another Official Account by mistake: the checked credentials come back."""
+        self._line_check_manager()
+        self.env["line.switch.wizard"]._keep_old_account(self.filtered("pending_bot_user_id"))
         return True
 
     def _check_connection(self, extra_problems=()):

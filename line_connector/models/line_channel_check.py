@@ -69,6 +69,9 @@ class ChannelCheck:
             "bot_picture_url": info.get("pictureUrl"),
             "chat_mode": chat_mode if chat_mode in (const.CHAT_MODE_CHAT, const.CHAT_MODE_BOT) else False,
             "pending_bot_user_id": False, "pending_bot_basic_id": False, "pending_bot_display_name": False,
+            # sudo: line.channel - the credentials that reached this account, kept for "It was a mistake"
+            "checked_channel_number": self.channel.sudo().channel_number,
+            "checked_channel_secret": self.channel.sudo().channel_secret,
         }
 
     def _other_account(self, info, problems):

@@ -80,6 +80,7 @@ class LineInbound(models.AbstractModel):
                 sender = self._get_sender(event, refresh)
                 conversation = Conversation._line_create(channel, identity=sender)
                 channel._line_route(conversation)
+                self.env["line.switch.move"]._line_arrived(conversation)  # had to add this account?
             else:
                 self._touch(event, sender, refresh)
                 if customer_wrote and not conversation.line_assignee_id:
@@ -224,6 +225,7 @@ class LineInbound(models.AbstractModel):
     def _handle_follow(self, event, data):
         conversation, sender = self._get_conversation(event, refresh=True)
         sender.friend_state = "friend"
+        self.env["line.switch.move"]._line_arrived(conversation)  # the account they had to add (line_switch_move.py)
         conversation._line_send_store()
         if (data.get("follow") or {}).get("isUnblocked"):
             return Post(self.env._("%s unblocked the account and is a friend again.", sender.name))

@@ -24,3 +24,5 @@ from . import test_account_link
 from . import test_invitation
 from . import test_account_link_tour
 from . import test_polish
+from . import test_line_switch
+from . import test_line_switch_check

@@ -38,12 +38,15 @@ function el(tag, attrs, ...children) {
 // -- channels and users -----------------------------------------------------------------------
 
 async function loadChannels() {
-  state.channels = await call("GET", "/channels");
-  const select = $("channel");
-  select.replaceChildren(...state.channels.map((c) => el("option", { value: c.channel_id }, `${c.display_name} (${c.basic_id})`)));
+  await listChannels();
   const wanted = new URLSearchParams(location.search).get("channel");
-  if (wanted) select.value = wanted;
-  await selectChannel(select.value);
+  if (wanted) $("channel").value = wanted;
+  await selectChannel($("channel").value);
+}
+
+async function listChannels() {
+  state.channels = await call("GET", "/channels");
+  $("channel").replaceChildren(...state.channels.map((c) => el("option", { value: c.channel_id }, `${c.display_name} (${c.basic_id})`)));
 }
 
 async function selectChannel(channelId) {
@@ -51,11 +54,20 @@ async function selectChannel(channelId) {
   if (!state.channel) { say("No channel yet: create one with the control API."); return; }
   $("bot-name").textContent = state.channel.display_name;
   $("bot-picture").src = state.channel.picture_url || `${API}/avatars/${state.channel.bot_user_id}.png`;
-  await loadUsers(state.user && state.user.user_id);
+  const url = new URL(location.href);
+  url.searchParams.set("channel", state.channel.channel_id);
+  history.replaceState(null, "", url);
+  await loadUsers(state.user && state.user.user_id, state.user);
 }
 
-async function loadUsers(keep) {
+async function loadUsers(keep, person) {
   state.users = await call("GET", `/users?channel_id=${encodeURIComponent(state.channel.channel_id)}`);
+  if (person && person.provider_id !== state.channel.provider_id) {
+    // The same person on an account of another provider: LINE knows them there under another user ID.
+    const same = await call("POST", `/users/${encodeURIComponent(person.user_id)}/under/${encodeURIComponent(state.channel.provider_id)}`);
+    keep = same.user_id;
+    state.users = await call("GET", `/users?channel_id=${encodeURIComponent(state.channel.channel_id)}`);
+  }
   const select = $("user");
   select.replaceChildren(...state.users.map((u) => el("option", { value: u.user_id }, u.display_name)));
   keep = keep || new URLSearchParams(location.search).get("user");
@@ -180,9 +192,28 @@ function renderStickers() {
 
 // -- the conversation -----------------------------------------------------------------------------------
 
+const FRIEND_LINK = /^https:\/\/line\.me\/R\/ti\/p\/([^/?#\s]+)/;
+
 function linkify(text) {
   const parts = String(text).split(/(https?:\/\/[^\s]+)/g);
-  return parts.map((part, i) => (i % 2 ? el("a", { href: part, target: "_blank", rel: "noopener" }, part) : part));
+  return parts.map((part, i) => (i % 2 ? link(part) : part));
+}
+
+function link(url) {
+  const friend = url.match(FRIEND_LINK);
+  if (!friend) return el("a", { href: url, target: "_blank", rel: "noopener" }, url);
+  // An add-friend link (LINE's URL scheme): on a phone it opens that Official Account in LINE.
+  return el("a", { href: url, class: "friend-link", "data-basic-id": decodeURIComponent(friend[1]), onclick: openFriendLink }, url);
+}
+
+async function openFriendLink(event) {
+  event.preventDefault();
+  const basicId = event.currentTarget.dataset.basicId;
+  await listChannels();
+  const target = state.channels.find((c) => c.basic_id === basicId);
+  if (!target) { say(`No account ${basicId} in this emulator.`); return; }
+  $("channel").value = target.channel_id;
+  await selectChannel(target.channel_id);
 }
 
 function renderContent(entry) {

@@ -203,3 +203,31 @@ def test_quick_replies_show_under_the_newest_message_and_a_tap_sends_their_text(
         messaging.TextMessage(text="かしこまりました")]), _request_timeout=TIMEOUT)
     browser.wait_for("[...document.querySelectorAll('.msg.bot')].some(m => m.dataset.text === 'かしこまりました')")
     assert browser.evaluate("document.getElementById('quick-replies').hidden")
+
+
+def test_a_customer_adds_the_replacing_account_from_the_friend_link_they_were_sent(browser, emu, channel, receiver,
+                                                                                   api):
+    """The business sends the new account's add-friend link; tapping it opens that account, as the same person."""
+    become_a_friend(browser, "Phone Shiro")
+    [user] = [u for u in emu.users(provider_id="provider-a") if u["display_name"] == "Phone Shiro"]
+    for provider, same_id in (("provider-a", True), ("provider-b", False)):
+        new = emu.replace_channel(channel["channel_id"], provider_id=provider, webhook_url=receiver.url,
+                                  display_name=f"Test Shop ({provider})")
+        link = "https://line.me/R/ti/p/" + new["basic_id"].replace("@", "%40")
+        api.push_message(messaging.PushMessageRequest(
+            to=user["user_id"], messages=[messaging.TextMessage(text=f"We have a new account: {link}")]),
+            _request_timeout=TIMEOUT)
+        browser.wait_for(shown(f".msg.bot a.friend-link[data-basic-id='{new['basic_id']}']"))
+        before = len(receiver.requests)
+        browser.evaluate(f"document.querySelector('a.friend-link[data-basic-id=\"{new['basic_id']}\"]').click()")
+        browser.wait_for(f"document.getElementById('channel').value === {json.dumps(new['channel_id'])}")
+        browser.wait_for("document.getElementById('friend-button').textContent === 'Add friend'")
+        assert browser.evaluate("document.getElementById('user').selectedOptions[0].textContent") == "Phone Shiro"
+        click(browser, "friend-button")
+        follow = receiver.wait_for(before + 1)[before]["body"]
+        assert follow["destination"] == new["bot_user_id"]
+        assert (follow["events"][0]["source"]["userId"] == user["user_id"]) is same_id, provider
+        # Back to the old account for the next round: the same person again, with their old user ID.
+        fill(browser, "channel", channel["channel_id"])
+        browser.evaluate("document.getElementById('channel').dispatchEvent(new Event('change'))")
+        browser.wait_for(f"new URL(location.href).searchParams.get('user') === {json.dumps(user['user_id'])}")
