@@ -32,6 +32,8 @@
         "wizard/line_reassign_wizard_views.xml",
         "views/line_account_link_views.xml",
         "views/line_invitation_views.xml",
+        "wizard/line_move_wizard_views.xml",
+        "wizard/line_disconnect_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

@@ -226,8 +226,11 @@ class LineInbound(models.AbstractModel):
         sender.friend_state = "friend"
         conversation._line_send_store()
         if (data.get("follow") or {}).get("isUnblocked"):
-            return Post(self.env._("%s unblocked the account and is a friend again.", sender.name))
-        return Post(self.env._("%s added the account as a friend.", sender.name))
+            body = self.env._("%s unblocked the account and is a friend again.", sender.name)
+        else:
+            body = self.env._("%s added the account as a friend.", sender.name)
+        event.message_id = conversation._line_announce_friend(body)
+        return None
 
     @api.model
     def _handle_unfollow(self, event, data):

@@ -23,3 +23,7 @@ from . import test_inbox_features
 from . import test_account_link
 from . import test_invitation
 from . import test_account_link_tour
+from . import test_move
+from . import test_friend_notice
+from . import test_disconnect
+from . import test_friend_link_command
