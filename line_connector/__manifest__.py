@@ -39,6 +39,7 @@
     "demo": [
         "demo/line_channel_demo.xml",
         "demo/line_template_demo.xml",
+        "demo/line_lifecycle_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

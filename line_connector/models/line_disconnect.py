@@ -49,3 +49,8 @@ class LineChannel(models.Model):
         self._line_check_manager()
         self.with_context(active_test=False).filtered(lambda c: not c.active).write({"active": True})
         return True
+
+    def action_archive(self):
+        """Archiving a channel disconnects it, as Disconnect does (without the summary first)."""
+        self._line_disconnect()
+        return True

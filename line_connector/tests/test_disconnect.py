@@ -62,6 +62,16 @@ class TestDisconnect(LineConversationCase):
         deliveries = self.emu.deliveries(channel_id=self.channel_id)
         self.assertEqual(deliveries[-1]["status_code"], 200)
 
+    def test_archiving_disconnects_too(self):
+        self.conversation.with_user(self.operator).message_post(
+            body="Queued", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.emu.send_text(self.channel_id, self.customer["user_id"], "Not processed yet")
+        self.line_channel.with_user(self.manager).action_archive()
+        self.env["line.event"]._cron_process_events()
+        self.assertNotIn("Not processed yet", " ".join(self.conversation.message_ids.mapped("body")))
+        ledger = self.env["line.message"].search([("conversation_id", "=", self.conversation.id)])
+        self.assertEqual(ledger.failure_type, "line_disconnected")
+
     def test_only_a_line_manager_disconnects(self):
         with self.assertRaises(AccessError):
             self.disconnect(self.operator)

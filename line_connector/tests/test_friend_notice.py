@@ -44,4 +44,5 @@ class TestFriendNotice(LineHttpCase):
                       conversation.message_ids[:1].body)
         self.assertEqual(self.member(conversation, self.manager).message_unread_counter, 1)
         self.assertFalse(self.env["discuss.channel"].with_user(self.operator).search([("id", "=", conversation.id)]))
-        self.assertIn("only LINE managers see them", shared.assignment_warning)
+        self.assertIn(f"only LINE managers see them until someone assigns them. Told of each new customer: "
+                      f"{self.manager.name}.", shared.assignment_warning, "the channel form says it too")
