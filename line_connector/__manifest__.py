@@ -15,6 +15,8 @@
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/line_sticker_data.xml",
+        "wizard/line_move_wizard_views.xml",
+        "wizard/line_disconnect_wizard_views.xml",
         "views/line_channel_views.xml",
         "views/line_event_views.xml",
         "views/line_identity_views.xml",
@@ -32,8 +34,6 @@
         "wizard/line_reassign_wizard_views.xml",
         "views/line_account_link_views.xml",
         "views/line_invitation_views.xml",
-        "wizard/line_move_wizard_views.xml",
-        "wizard/line_disconnect_wizard_views.xml",
         "views/line_connector_menus.xml",
     ],
     "demo": [

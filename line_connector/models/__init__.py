@@ -27,7 +27,5 @@ from . import res_partner
 from . import ir_attachment
 from . import line_account_link
 from . import line_invitation
-from . import line_announce
-from . import line_move
-from . import line_disconnect
 from . import line_friend_link
+from . import line_notice

@@ -229,7 +229,7 @@ class LineInbound(models.AbstractModel):
             body = self.env._("%s unblocked the account and is a friend again.", sender.name)
         else:
             body = self.env._("%s added the account as a friend.", sender.name)
-        event.message_id = conversation._line_announce_friend(body)
+        event.message_id = self.env["line.notice"]._friend_arrived(conversation, body)
         return None
 
     @api.model

@@ -43,7 +43,7 @@ class TestDisconnect(LineConversationCase):
         notice = self.conversation.with_user(self.operator)._line_store_values()["line_composer_notice"]
         self.assertIn("disconnected", notice)
         # Reconnect: what LINE sent meanwhile appears, in order; the failed answer can be resent.
-        self.line_channel.with_user(self.manager).action_reconnect()
+        self.line_channel.with_user(self.manager).action_unarchive()
         self.env["line.event"]._cron_process_events()
         bodies = self.conversation.message_ids.sorted("id").mapped("body")
         self.assertLess(next(i for i, b in enumerate(bodies) if "tomorrow" in b),
@@ -76,5 +76,5 @@ class TestDisconnect(LineConversationCase):
         with self.assertRaises(AccessError):
             self.disconnect(self.operator)
         with self.assertRaises(AccessError):
-            self.line_channel.with_user(self.operator).action_reconnect()
+            self.line_channel.with_user(self.operator).action_unarchive()
         self.assertTrue(self.line_channel.active)

@@ -85,7 +85,7 @@ class TestMoveToAnotherCompany(LineHttpCase):
         employee = new_test_user(self.env, "employee", groups="base.group_user",
                                  company_ids=[(6, 0, (self.company | self.other_company).ids)])
         with self.assertRaises(AccessError, msg="not a LINE user"):
-            conversation.with_user(employee).action_line_move(self.other_company.id, "because")
+            self.move(conversation, employee)
         self.assertEqual(conversation.line_company_id, self.company, "nothing moved")
 
     def test_a_one_company_channels_customer_cannot_move(self):

@@ -1,43 +1,45 @@
 from markupsafe import Markup
 
-from odoo import models
+from odoo import api, models
 
 from ..const import CTX_INBOUND
 
 
-class DiscussChannel(models.Model):
+class LineNotice(models.AbstractModel):
     """Notes of the integration that people must notice (a new friend, a moved customer).
 
     Odoo counts no "notification" message as unread (discuss.channel.member counts the others):
-    these are posted as messages of OdooBot, unread for every member, and in the Inbox of the
-    people named. The inbound flag keeps them from ever being sent to LINE.
+    these are posted as messages of OdooBot, unread for every member, and notify the people named
+    (their Inbox, or an email if they chose email). The inbound flag keeps them from ever being
+    sent to LINE.
     """
 
-    _inherit = "discuss.channel"
+    _name = "line.notice"
+    _description = "LINE Notices"
 
-    def _line_announce(self, body, users=None):
-        self.ensure_one()
+    @api.model
+    def _announce(self, conversation, body, users=None):
         # sudo: res.users - who is told, whichever company they are in
         partners = (users or self.env["res.users"]).sudo().filtered(lambda u: not u.share).partner_id
         # sudo: discuss.channel - notes of the LINE integration are posted by it, not a user
-        return self.sudo().with_context(**{CTX_INBOUND: True}).message_post(
+        return conversation.sudo().with_context(**{CTX_INBOUND: True}).message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_comment",
             author_id=self.env.ref("base.partner_root").id, partner_ids=partners.ids)
 
-    def _line_announce_friend(self, body):
+    @api.model
+    def _friend_arrived(self, conversation, body):
         """A friend arrived (or came back): their assignee and the company's team see it unread.
 
         A shared channel without a company for new customers says who sees the conversation.
         """
-        self.ensure_one()
         # sudo: line.channel - the channel's routing, read by the integration
-        channel = self.line_channel_id.sudo()
-        users = self.line_assignee_id | self.line_team_id.member_ids
-        if channel.scope == "shared" and not self.line_company_id:
+        channel = conversation.line_channel_id.sudo()
+        users = conversation.line_assignee_id | conversation.line_team_id.member_ids
+        if channel.scope == "shared" and not conversation.line_company_id:
             managers = channel._line_first_members()
             users |= managers
             body = Markup("%s<br/>%s") % (body, self.env._(
                 "%(channel)s has no company for new customers: only LINE managers see this conversation "
                 "(%(names)s are told) until one of them sets that company and routes it.",
                 channel=channel.name, names=", ".join(managers.mapped("name")) or self.env._("nobody")))
-        return self._line_announce(body, users)
+        return self._announce(conversation, body, users)
