@@ -35,3 +35,10 @@ class TestFriendLinkCommand(LineConversationCase):
     def test_a_channel_the_operator_cannot_see_is_not_offered(self):
         sent = self.command("/friendlink Kyoto Store")  # the operator works for Osaka only
         self.assertFalse(sent, "nothing sent: the command lists what is available instead")
+
+    def test_the_command_in_discuss(self):
+        self.start_tour("/odoo/discuss", "line_connector_friend_link", login="line_operator")
+        self.env["line.message"]._cron_send()
+        texts = [m.get("text") for s in self.emu.sent(user_id=self.customer["user_id"]) for m in s["messages"]]
+        self.assertEqual(texts, [f"Add {self.line_channel.bot_display_name} as a friend on LINE: "
+                                 f"{self.line_channel.friend_url}"])
