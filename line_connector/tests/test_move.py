@@ -70,6 +70,15 @@ class TestMoveToAnotherCompany(LineHttpCase):
         sent = self.emu.sent(user_id=hanako["user_id"])
         self.assertEqual([m["text"] for s in sent for m in s["messages"]], ["Welcome to Kyoto"])
 
+    def test_move_from_discuss(self):
+        conversation = self.writes(self.new_customer("Hanako"), "I moved to Kyoto")
+        # Both companies selected in the company switcher: Odoo offers only the selected ones.
+        self.start_tour("/odoo/discuss", "line_connector_move", login="line_manager",
+                        cookies={"cids": f"{self.company.id}-{self.other_company.id}"})
+        self.assertEqual(conversation.line_company_id, self.other_company)
+        self.assertEqual(conversation.line_assignee_id, self.kyoto_operator)
+        self.assertIn("Moved house to Kyoto", conversation.message_ids[:1].body)
+
     def test_move_in_bulk_by_a_manager(self):
         conversations = self.writes(self.new_customer("A"), "a") | self.writes(self.new_customer("B"), "b")
         self.move(conversations, self.manager)

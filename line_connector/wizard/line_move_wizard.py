@@ -22,20 +22,14 @@ class LineMoveWizard(models.TransientModel):
 
     conversation_ids = fields.Many2many("discuss.channel", string="Conversations", required=True,
                                         domain=[("channel_type", "=", "line")])
-    allowed_company_ids = fields.Many2many("res.company", compute="_compute_allowed_company_ids")
     company_id = fields.Many2one(
         "res.company", "New Company", required=True, domain="[('id', 'in', allowed_company_ids)]",
-        help="Only the companies you work for: its users see the conversations from now on, "
-             "the old company's users no longer (unless they work for both).")
+        help="Only the companies you work for (and selected in the company switcher): its users see the "
+             "conversations from now on, the old company's users no longer (unless they work for both).")
     reason = fields.Text(required=True, help="Written in the conversation for the new company's team.")
     user_id = fields.Many2one(
         "res.users", "Assign To", domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
         help="Empty: the current assignee if they work for the new company, else the least busy of its team.")
-
-    @api.depends_context("uid")
-    def _compute_allowed_company_ids(self):
-        for wizard in self:
-            wizard.allowed_company_ids = self.env.user.company_ids
 
     def action_move(self):
         self.ensure_one()
