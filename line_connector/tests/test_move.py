@@ -79,6 +79,15 @@ class TestMoveToAnotherCompany(LineHttpCase):
         self.assertEqual(conversation.line_assignee_id, self.kyoto_operator)
         self.assertIn("Moved house to Kyoto", conversation.message_ids[:1].body)
 
+    def test_the_customer_stays_in_their_conversation(self):
+        conversation = self.writes(self.new_customer("Kana"), "hi")
+        portal = new_test_user(self.env, "kana_portal", groups="base.group_portal")
+        conversation.line_identity_id._link_partner(portal.partner_id)
+        conversation.add_members(partner_ids=portal.partner_id.ids, post_joined_message=False)
+        self.move(conversation, self.manager)
+        self.assertIn(portal.partner_id, conversation.channel_member_ids.partner_id, "a customer with a portal account")
+        self.assertIn(conversation.line_identity_id.guest_id, conversation.channel_member_ids.guest_id)
+
     def test_move_in_bulk_by_a_manager(self):
         conversations = self.writes(self.new_customer("A"), "a") | self.writes(self.new_customer("B"), "b")
         self.move(conversations, self.manager)

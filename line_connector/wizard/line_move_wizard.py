@@ -114,9 +114,10 @@ class LineMoveWizard(models.TransientModel):
         """Odoo shows a channel to its members whatever its company: who does not work for the new
         company leaves it (quietly: Odoo's own "left the channel" would be a message to the customer)."""
         # sudo: discuss.channel.member - the integration takes the old company's people out
+        # The customer (a guest, or a contact, perhaps with a portal account) stays.
         members = conversation.sudo().channel_member_ids.filtered(
-            lambda m: m.partner_id.user_ids and not m.partner_id.user_ids.filtered(
-                lambda u: not u.share and company in u.company_ids))
+            lambda m: (staff := m.partner_id.user_ids.filtered(lambda u: not u.share))
+            and not staff.filtered(lambda u: company in u.company_ids))
         for member in members:
             member._bus_send_store(Store(conversation, {"is_pinned": False, "isLocallyPinned": False}),
                                    notification_type="discuss.channel/leave")
