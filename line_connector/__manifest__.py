@@ -15,6 +15,8 @@
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/line_sticker_data.xml",
+        "wizard/line_move_wizard_views.xml",
+        "wizard/line_disconnect_wizard_views.xml",
         "views/line_channel_views.xml",
         "views/line_event_views.xml",
         "views/line_identity_views.xml",
@@ -38,6 +40,7 @@
     "demo": [
         "demo/line_channel_demo.xml",
         "demo/line_template_demo.xml",
+        "demo/line_lifecycle_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -29,3 +29,5 @@ from . import ir_attachment
 from . import line_account_link
 from . import line_invitation
 from . import line_switch_move
+from . import line_friend_link
+from . import line_notice

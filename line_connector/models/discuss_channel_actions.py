@@ -64,6 +64,9 @@ class DiscussChannel(models.Model):
     def execute_command_line_account_link(self, **kwargs):  # /linkaccount: "Link your account"
         self.env["line.account.link"]._send_to(self)
 
+    def execute_command_line_friend_link(self, body="", **kwargs):  # /friendlink: line_friend_link.py
+        self.env["line.friend.link"]._execute_command(self, body)
+
     def action_line_done(self):
         """Done (対応済み): nothing more to answer. The customer writing again reopens it."""
         self.check_access("write")

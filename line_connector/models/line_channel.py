@@ -180,6 +180,16 @@ class LineChannel(models.Model):
             raise AccessError(self.env._("Only LINE managers can do this with a LINE channel."))
         self.check_access("write")
 
+    def action_archive(self):
+        """Archiving a channel disconnects it, as the Disconnect wizard does (line_disconnect_wizard.py)."""
+        self.env["line.disconnect.wizard"]._disconnect(self)
+        return True
+
+    def action_unarchive(self):
+        """Reconnect: what LINE sent while the channel was disconnected is processed now (write)."""
+        self._line_check_manager()
+        return super().action_unarchive()
+
     @api.depends("bot_basic_id")
     def _compute_friend_url(self):
         for channel in self:

@@ -46,14 +46,16 @@ class LineChannel(models.Model):
         "Conversations Without a Company", compute="_compute_unrouted_count",
         help="Arrived while this shared channel had no company for new customers: only LINE managers see them.")
 
-    @api.depends("scope", "default_company_id", "assign_target", "assign_user_ids", "assign_team_id",
-                 "assign_group_id")
+    @api.depends("scope", "default_company_id", "responsible_user_ids", "assign_target", "assign_user_ids",
+                 "assign_team_id", "assign_group_id")
     def _compute_assignment_warning(self):
         for channel in self:
             warning = False
             if channel.scope == "shared" and not channel.default_company_id:
                 warning = self.env._("No company for new customers: their conversations belong to no company, and "
                             "only LINE managers see them until someone assigns them.")
+                told = channel._line_first_members().mapped("name")
+                warning += " " + self.env._("Told of each new customer: %s.", ", ".join(told) or self.env._("nobody"))
             elif not channel._assign_candidates():
                 warning = self.env._("The assignment rule names nobody: new conversations get no assignee, only the "
                             "responsible users see them.")

@@ -228,8 +228,11 @@ class LineInbound(models.AbstractModel):
         self.env["line.switch.move"]._line_arrived(conversation)  # the account they had to add (line_switch_move.py)
         conversation._line_send_store()
         if (data.get("follow") or {}).get("isUnblocked"):
-            return Post(self.env._("%s unblocked the account and is a friend again.", sender.name))
-        return Post(self.env._("%s added the account as a friend.", sender.name))
+            body = self.env._("%s unblocked the account and is a friend again.", sender.name)
+        else:
+            body = self.env._("%s added the account as a friend.", sender.name)
+        event.message_id = self.env["line.notice"]._friend_arrived(conversation, body)
+        return None
 
     @api.model
     def _handle_unfollow(self, event, data):

@@ -26,3 +26,7 @@ from . import test_account_link_tour
 from . import test_polish
 from . import test_line_switch
 from . import test_line_switch_check
+from . import test_move
+from . import test_friend_notice
+from . import test_disconnect
+from . import test_friend_link_command

@@ -35,7 +35,9 @@ class TestInbound(LineHttpCase):
         return self.env["discuss.channel"].search([("line_identity_id.line_user_id", "=", user["user_id"])])
 
     def customer_messages(self, conversation):
-        return conversation.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")
+        bot = self.env.ref("base.partner_root")  # OdooBot's notes (a new friend) count as unread: not theirs
+        return conversation.message_ids.filtered(
+            lambda m: m.message_type == "comment" and m.author_id != bot).sorted("id")
 
     def content_calls(self, line_message_id):
         return [call for call in self.emu.calls(self.channel_id, endpoint="content")

@@ -64,9 +64,9 @@ class TestNotesInTheCompanysLanguage(LineTransactionCase):
         follow = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "follow")
         self.env["line.event"]._store(self.line_channel, [follow])
         conversation = self.receive(customer, "こんにちは")
-        note = conversation.message_ids.filtered(lambda m: m.message_type == "notification")[-1:]
+        note = conversation.message_ids.filtered(lambda m: m.author_id == self.env.ref("base.partner_root"))[-1:]
         self.assertIn(japanese["%s added the account as a friend."] % "Hanako", note.body)
-        text = conversation.message_ids.filtered(lambda m: m.message_type == "comment")
+        text = conversation.message_ids.filtered("line_message_id")
         unsend = self.emu.build_event(self.emu_channel["channel_id"], customer["user_id"], "unsend",
                                       message_id=text.line_message_id)
         self.env["line.event"]._store(self.line_channel, [unsend])

@@ -10,8 +10,8 @@ registry.category("web_tour.tours").add("line_connector_discuss", {
             trigger: ".o-line-DiscussSidebarCategory:contains('LINE')",
         },
         {
-            content: "The unread counter shows on the conversation, as on a chat",
-            trigger: ".o-mail-DiscussSidebarChannel:contains('Hanako Tour') .o-mail-DiscussSidebarChannel-badge:contains('1')",
+            content: "The unread counter shows on the conversation, as on a chat: the new friend and their message",
+            trigger: ".o-mail-DiscussSidebarChannel:contains('Hanako Tour') .o-mail-DiscussSidebarChannel-badge:contains('2')",
         },
         {
             content: "The sidebar marks a customer who is not linked to a contact",
@@ -23,6 +23,10 @@ registry.category("web_tour.tours").add("line_connector_discuss", {
         },
         {
             trigger: ".o-mail-Message:contains('Is the shop open today?')",
+        },
+        {
+            content: "The new friend shows as a message",
+            trigger: ".o-mail-Message:contains('Hanako Tour added the account as a friend.')",
         },
         {
             content: "The header says the customer is not linked",

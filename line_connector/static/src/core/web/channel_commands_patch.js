@@ -10,6 +10,12 @@ registry.category("discuss.channel_commands").add("template", {
     methodName: "execute_command_line_template",
 });
 
+registry.category("discuss.channel_commands").add("friendlink", {
+    channel_types: ["line"],
+    help: _t("Send an add-friend link: /friendlink [qr] [channel]"),
+    methodName: "execute_command_line_friend_link",
+});
+
 /**
  * A LINE conversation is a customer's, not a channel the operator joined: mail offers `/leave`
  * in every thread (it has no channel_types), so the LINE conversation leaves it out.
