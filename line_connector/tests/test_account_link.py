@@ -36,7 +36,8 @@ class TestAccountLink(LineConversationCase):
         customer = customer or self.customer
         (conversation or self.conversation).with_user(self.operator).execute_command_line_account_link()
         self.env["line.message"]._cron_send()
-        text = self.emu.sent(user_id=customer["user_id"])[-1]["messages"][0]["text"]
+        # The link is the last message sent (an earlier answer may have gone in the same request).
+        text = self.emu.sent(user_id=customer["user_id"])[-1]["messages"][-1]["text"]
         return re.search(r"https?://\S+", text)[0]
 
     def open_on_site(self, url, login):
@@ -93,13 +94,13 @@ class TestAccountLink(LineConversationCase):
         self.env["res.lang"]._activate_lang("ja_JP")
         self.env["ir.module.module"]._load_module_terms(["line_connector"], ["ja_JP"], overwrite=True)
         self.send_link()
-        text = self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"]
+        text = self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][-1]["text"]
         self.assertIn("LINEアカウントを当社のアカウントと連携するには、10分以内に", text)
 
     def test_from_the_customer_form_too(self):
         self.identity().with_user(self.operator).action_line_send_account_link()
         self.env["line.message"]._cron_send()
-        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"])
+        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][-1]["text"])
 
     def test_from_the_contact_form_too(self):
         """A contact linked by hand: LINE's account link confirms that the LINE customer is them."""
@@ -107,7 +108,7 @@ class TestAccountLink(LineConversationCase):
         self.identity()._link_partner(contact)
         contact.with_user(self.operator).action_line_send_account_link()
         self.env["line.message"]._cron_send()
-        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][0]["text"])
+        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][-1]["text"])
 
     # -- attacks: nothing binds ------------------------------------------------------------------------
 
