@@ -40,6 +40,9 @@ class TestAccountLink(LineConversationCase):
         text = self.emu.sent(user_id=customer["user_id"])[-1]["messages"][-1]["text"]
         return re.search(r"https?://\S+", text)[0]
 
+    def last_text(self, customer=None):
+        return self.emu.sent(user_id=(customer or self.customer)["user_id"])[-1]["messages"][-1]["text"]
+
     def open_on_site(self, url, login):
         """The customer opens the link in a browser, logged in as ``login``: where Odoo sends them."""
         self.authenticate(login, login)
@@ -100,7 +103,7 @@ class TestAccountLink(LineConversationCase):
     def test_from_the_customer_form_too(self):
         self.identity().with_user(self.operator).action_line_send_account_link()
         self.env["line.message"]._cron_send()
-        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][-1]["text"])
+        self.assertIn("/line/account-link/", self.last_text())
 
     def test_from_the_contact_form_too(self):
         """A contact linked by hand: LINE's account link confirms that the LINE customer is them."""
@@ -108,7 +111,7 @@ class TestAccountLink(LineConversationCase):
         self.identity()._link_partner(contact)
         contact.with_user(self.operator).action_line_send_account_link()
         self.env["line.message"]._cron_send()
-        self.assertIn("/line/account-link/", self.emu.sent(user_id=self.customer["user_id"])[-1]["messages"][-1]["text"])
+        self.assertIn("/line/account-link/", self.last_text())
 
     # -- attacks: nothing binds ------------------------------------------------------------------------
 
