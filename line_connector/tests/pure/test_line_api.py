@@ -21,7 +21,7 @@ def channel(emu):
 def client(line_api, emulator, channel):
     line_api.clear_token_cache()
     return line_api.LineClient(channel["channel_id"], SECRET, api_url=emulator.base_url,
-                               data_url=emulator.base_url, timeout=(2, 2), content_timeout=(2, 5))
+                               data_url=emulator.base_url, timeout=(5, 5), content_timeout=(5, 8))
 
 
 @pytest.fixture
@@ -201,14 +201,14 @@ def test_server_error_is_retryable(line_api, client, emu, friend):
 
 
 @pytest.mark.parametrize("kind,after,delivered", [
-    ("delay", True, True),  # LINE sends, its answer comes after the read timeout (2 s)
+    ("delay", True, True),  # LINE sends, its answer comes after the read timeout (5 s)
     ("drop", False, False),  # the connection drops before LINE acts
     ("drop", True, True),  # LINE sends, then the connection drops: the answer is lost
 ])
 def test_timeouts_and_dropped_connections_are_network_errors(line_api, client, emu, friend, kind, after,
                                                               delivered):
     client.token()  # the fault is for the push, not for the token issued before it
-    emu.set_fault("push", kind, count=1, delay=3 if kind == "delay" else None, after=after)
+    emu.set_fault("push", kind, count=1, delay=7 if kind == "delay" else None, after=after)
     with pytest.raises(line_api.LineNetworkError) as caught:
         client.push(friend["user_id"], [{"type": "text", "text": "x"}])
     assert caught.value.retryable
