@@ -251,6 +251,7 @@ class DiscussChannel(models.Model):
             self.sudo().write(vals)
         if window_was_closed:  # the composer's notice goes
             self._line_send_store()
+        self.env["discuss.channel.member"]._line_rejoin(self)
         conversation = self.with_context(**{CTX_INBOUND: True}, mail_create_nosubscribe=True)
         if not identity.partner_id:
             guest = identity.guest_id or identity._get_guest()

@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.mail.tools.discuss import Store
 
@@ -20,22 +21,55 @@ class DiscussChannelMember(models.Model):
 
     @api.model
     def _cron_line_unpin(self):
-        """Keep operators' sidebars short, as livechat does with ended sessions: a LINE conversation
-        leaves the sidebar of a member who has read it when nobody needs it (answered, and quiet for
-        days), and of everyone but its assignee when someone is assigned (the assignee keeps it and is
-        notified: the channel's responsible users are not kept pinned on every customer). A customer
-        writing again brings it back, with its unread counter; it stays in LINE Conversations, the
-        contact and search."""
+        """Keep operators' sidebars, and their memberships, to what needs them, as livechat does
+        with ended sessions: staff members *leave* a LINE conversation when nobody needs them in it
+        (answered, read and quiet for days), and everyone but its assignee leaves once someone is
+        assigned (the channel's responsible users are not kept in every customer's conversation).
+
+        Leaving, not only unpinning: Discuss lists every conversation a user is a member of on each
+        page load (its ``is_member`` search and member rule), so memberships must stay as few as
+        the sidebar. A customer writing again brings the assignee (or, with none, the channel's
+        first members) back, with the unread counter and notification (``_line_rejoin``); every
+        conversation stays in LINE Conversations, the contact and search.
+        """
         days = self.env["ir.config_parameter"].sudo().get_param(const.QUIET_DAYS_PARAM, const.LINE_QUIET_DAYS)
         quiet = fields.Datetime.now() - timedelta(days=float(days))
-        members = self.search([("is_pinned", "=", True), ("channel_id.channel_type", "=", "line"),
-                               ("partner_id", "!=", False)])
-        unpinned = members.filtered(lambda member: member._line_someone_elses() or (
+        members = self.search([("channel_id.channel_type", "=", "line"), ("partner_id.user_ids", "!=", False)])
+        staff = members.filtered(lambda member: any(not user.share for user in member.partner_id.user_ids))
+        leaving = staff.filtered(lambda member: member._line_someone_elses() or (
             member.message_unread_counter == 0 and member._line_quiet(quiet)))
-        unpinned.write({"unpin_dt": fields.Datetime.now()})
-        for member in unpinned:
-            member._bus_send("discuss.channel/unpin", {"id": member.channel_id.id})
-        return len(unpinned)
+        for member in leaving:
+            # No "left the channel" message, no toast: the conversation only leaves their Discuss.
+            member._bus_send_store(Store(member.channel_id, {
+                "is_pinned": False, "channelMembers": Store.many(member, "DELETE", only_id=True)}))
+        leaving.unlink()
+        return len(leaving)
+
+    @api.model
+    def _line_rejoin(self, conversation):
+        """The customer writes: whoever answers them is a member again (they left it when it went
+        quiet), told by Discuss as of a new conversation, the unread counter counting from this
+        message. No query when they are there: the members are read for the post anyway."""
+        # sudo: line.channel - who joins a conversation is the channel's rule, whoever posts
+        needed = (conversation.line_assignee_id.partner_id
+                  or conversation.line_channel_id.sudo()._line_first_members().partner_id)
+        missing = needed - conversation.channel_member_ids.partner_id
+        if missing:
+            # sudo: discuss.channel.member - the integration brings the operators back
+            conversation.sudo().add_members(partner_ids=missing.ids, post_joined_message=False)._line_unread_from_now()
+
+    def _line_unread_from_now(self):
+        """Members who (re)join a conversation: unread from the last answer the customer got on
+        (what they wrote since, and the notes), not the whole history a new member's counter
+        would count. A customer nobody answered yet: everything."""
+        self.env["line.message"].flush_model(["conversation_id", "mail_message_id"])
+        for conversation in self.channel_id:
+            self.env.cr.execute(SQL("SELECT max(mail_message_id) FROM line_message WHERE conversation_id = %s",
+                                    conversation.id))
+            answered = self.env.cr.fetchone()[0]
+            if answered:
+                # sudo: discuss.channel.member - the integration adds them, whoever's turn it is
+                self.filtered(lambda m, c=conversation: m.channel_id == c).sudo().new_message_separator = answered + 1
 
     @api.model
     def _line_read_done(self, conversations):
