@@ -206,7 +206,8 @@ class LineChannel(models.Model):
         previous = conversation.line_assignee_id
         conversation._line_write({"line_assignee_id": user.id})
         # sudo: discuss.channel.member - whoever may reassign adds the assignee, member or not
-        conversation.sudo().add_members(partner_ids=user.partner_id.ids, post_joined_message=False)._line_unread_from_now()
+        joined = conversation.sudo().add_members(partner_ids=user.partner_id.ids, post_joined_message=False)
+        joined._line_unread_from_now()
         if note:
             posted = conversation._line_notify(
                 self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)

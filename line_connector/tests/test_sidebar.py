@@ -69,8 +69,9 @@ class TestSidebar(LineConversationCase):
 
     def customer_partner_or_guest(self):
         identity = self.conversation.line_identity_id
-        return self.conversation.channel_member_ids.filtered(
-            lambda m: m.guest_id == identity.guest_id if not identity.partner_id else m.partner_id == identity.partner_id)
+        if identity.partner_id:
+            return self.conversation.channel_member_ids.filtered(lambda m: m.partner_id == identity.partner_id)
+        return self.conversation.channel_member_ids.filtered(lambda m: m.guest_id == identity.guest_id)
 
     def test_an_unanswered_or_unread_conversation_stays(self):
         self.days_ago(const.LINE_QUIET_DAYS + 1)
