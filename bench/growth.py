@@ -272,17 +272,18 @@ def settle(ctx):
 
 def run_unpin(ctx):
     """The sidebar rule's hourly cron, run now (as admin, as its 'Run Manually' button) if this
-    branch has it; how many LINE members are pinned before and after."""
+    branch has it; the LINE members pinned, and the staff's memberships, before and after."""
     with ctx.db.cursor() as cursor:
         cursor.execute("SELECT res_id FROM ir_model_data WHERE module = 'line_connector' AND name = %s",
                        [UNPIN_CRON])
         row = cursor.fetchone()
     if not row:
         return {"exists": False, "ran": False}
-    before = pinned_members(ctx.db)
+    before, staff_before = pinned_members(ctx.db), staff_members(ctx.db)
     _result, seconds, _size = ctx.admin.call_kw("ir.cron", "method_direct_trigger", [[row[0]]])
     return {"exists": True, "ran": True, "seconds": round(seconds, 2), "pinned_before": before,
-            "pinned_after": pinned_members(ctx.db)}
+            "pinned_after": pinned_members(ctx.db), "staff_before": staff_before,
+            "staff_after": staff_members(ctx.db)}
 
 
 def pinned_members(connection):
@@ -291,6 +292,18 @@ def pinned_members(connection):
             SELECT count(*) FROM discuss_channel_member m JOIN discuss_channel c ON c.id = m.channel_id
              WHERE c.channel_type = 'line' AND m.partner_id IS NOT NULL
                AND (m.unpin_dt IS NULL OR m.unpin_dt < c.last_interest_dt)
+        """)
+        return cursor.fetchone()[0]
+
+
+def staff_members(connection):
+    """Memberships of employees in LINE conversations: what Discuss's ``is_member`` search and
+    member rule list on every page load (the customers' own memberships are theirs)."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT count(*) FROM discuss_channel_member m JOIN discuss_channel c ON c.id = m.channel_id
+             WHERE c.channel_type = 'line'
+               AND EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = m.partner_id AND NOT u.share)
         """)
         return cursor.fetchone()[0]
 
@@ -471,7 +484,8 @@ def details(results):
             f"{phase['link_suggestions']} suggestions; the operators marked {phase['settled']['done']} done "
             f"in {phase['settled']['seconds']} s ({phase['settled']['keep_open']} each left to answer); unpin cron "
             + (f"ran in {unpin['seconds']} s ({unpin['pinned_before']} -> {unpin['pinned_after']} pinned LINE "
-               "members)" if unpin["ran"]
+               f"members, staff memberships {unpin.get('staff_before')} -> {unpin.get('staff_after')})"
+               if unpin["ran"]
                else "absent on this branch"))
     if results.get("skipped"):
         out.append(f"- Not grown to {results['skipped']}: it would not have fitted in `--max-seconds`.")
