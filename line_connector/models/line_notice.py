@@ -42,4 +42,6 @@ class LineNotice(models.AbstractModel):
                 "%(channel)s has no company for new customers: only LINE managers see this conversation "
                 "(%(names)s are told) until one of them sets that company and routes it.",
                 channel=channel.name, names=", ".join(managers.mapped("name")) or self.env._("nobody")))
+        # A friend back in a conversation gone quiet: whoever answers them joins it again, and sees it.
+        self.env["discuss.channel.member"]._line_rejoin(conversation)
         return self._announce(conversation, body, users)

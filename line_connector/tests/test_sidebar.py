@@ -138,3 +138,14 @@ class TestSidebar(LineConversationCase):
         sent = [s for s in self.emu.sent(user_id=self.customer["user_id"]) if s["delivered"]]
         self.assertEqual([m["text"] for s in sent for m in s["messages"]][-1], "We are open on Sunday too.",
                          "and the answer reaches LINE")
+
+    def test_a_friend_back_brings_the_assignee_back(self):
+        self.answer()
+        self.read_all(self.operator)
+        self.days_ago(const.LINE_QUIET_DAYS + 1)
+        self.cron()
+        self.emu.unfollow(self.channel_id, self.customer["user_id"])
+        self.emu.follow(self.channel_id, self.customer["user_id"])
+        self.env["line.event"]._cron_process_events()
+        self.assertIn(self.conversation, self.sidebar(self.operator), "the customer unblocked the account")
+        self.assertGreater(self.member(self.operator).message_unread_counter, 0)
