@@ -74,8 +74,9 @@ class DiscussChannel(models.Model):
         return self.browse(row[0] if row else ())
 
     @api.model
-    def _line_create(self, line_channel, identity=None, chat_id=None, name=None):
-        """A new conversation with ``identity`` (or the LINE group or room ``chat_id``) on ``line_channel``.
+    def _line_create(self, line_channel, identity=None, chat_id=None, name=None, values=None):
+        """A new conversation with ``identity`` (or the LINE group or room ``chat_id``) on ``line_channel``,
+        with ``values`` (its routing: ``line.channel._line_open``).
 
         :raise LineCreateRace: another transaction created it first
         """
@@ -88,6 +89,7 @@ class DiscussChannel(models.Model):
             "line_chat_id": chat_id or False,
             "description": self.env._("LINE · %s", line_channel.name),
             "image_128": identity.image_128 if one_to_one else False,
+            **(values or {}),
         }
         try:
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):

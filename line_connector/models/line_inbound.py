@@ -70,16 +70,13 @@ class LineInbound(models.AbstractModel):
             conversation = Conversation._line_find(channel, chat_id=event.line_chat_id)
             if not conversation:
                 label = self.env._("LINE group") if event.source_type == "group" else self.env._("LINE chat room")
-                conversation = Conversation._line_create(
-                    channel, chat_id=event.line_chat_id, name=f"{label} {event.line_chat_id[-6:]}")
-                channel._line_route(conversation)
+                conversation = channel._line_open(chat_id=event.line_chat_id, name=f"{label} {event.line_chat_id[-6:]}")
         else:
             conversation = Conversation._line_find(channel, line_user_id=event.line_user_id)
             sender = conversation.line_identity_id
             if not conversation:
                 sender = self._get_sender(event, refresh)
-                conversation = Conversation._line_create(channel, identity=sender)
-                channel._line_route(conversation)
+                conversation = channel._line_open(identity=sender)
                 self.env["line.switch.move"]._line_arrived(conversation)  # had to add this account?
             else:
                 self._touch(event, sender, refresh)
