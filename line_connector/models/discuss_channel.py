@@ -88,7 +88,6 @@ class DiscussChannel(models.Model):
             "line_identity_id": identity.id if one_to_one else False,
             "line_chat_id": chat_id or False,
             "description": self.env._("LINE · %s", line_channel.name),
-            "image_128": identity.image_128 if one_to_one else False,
             **(values or {}),
         }
         try:
@@ -99,6 +98,17 @@ class DiscussChannel(models.Model):
         if self.env.uid == SUPERUSER_ID:  # Odoo made the LINE job's OdooBot a member, told of every message
             conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.env.user.partner_id).unlink()
         return conversation
+
+    @api.depends("channel_type", "image_128", "uuid", "line_identity_id.image_128", "line_chat_id")
+    def _compute_avatar_128(self):
+        """A customer's conversation shows their LINE picture, kept once on their identity (not copied)."""
+        # sudo: line.identity - the customer's picture, for whoever sees their conversation
+        pictures = {conversation: conversation.sudo().line_identity_id.image_128
+                    for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
+        pictured = self.filtered(lambda conversation: pictures.get(conversation))
+        super(DiscussChannel, self - pictured)._compute_avatar_128()
+        for conversation in pictured:
+            conversation.avatar_128 = pictures[conversation]
 
     @api.model_create_multi
     def create(self, vals_list):
