@@ -90,14 +90,15 @@ class DiscussChannel(models.Model):
             "description": self.env._("LINE · %s", line_channel.name),
             **(values or {}),
         }
+        # Odoo makes the creating user a member, except while installing data (mail's create): the
+        # LINE job's OdooBot would be told of every message. Not added, rather than added and removed.
+        creator = self.with_context(install_mode=True) if self.env.uid == SUPERUSER_ID else self
         try:
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
-                conversation = self.create(vals)
+                conversation = creator.create(vals)
         except IntegrityError as error:
             raise LineCreateRace(chat_id or identity.line_user_id) from error
-        if self.env.uid == SUPERUSER_ID:  # Odoo made the LINE job's OdooBot a member, told of every message
-            conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.env.user.partner_id).unlink()
-        return conversation
+        return conversation.with_env(self.env)
 
     @api.depends("channel_type", "image_128", "uuid", "line_identity_id.image_128", "line_chat_id")
     def _compute_avatar_128(self):
