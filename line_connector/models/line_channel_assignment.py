@@ -83,12 +83,13 @@ class LineChannel(models.Model):
     def _assign_candidates(self):
         """The people the rule names, in a stable order (the round robin's order)."""
         self.ensure_one()
+        # Only the rule's own field is read (each is a query on a new customer's first contact).
         users = {
-            "responsible": self.responsible_user_ids,
-            "users": self.assign_user_ids,
-            "team": self.assign_team_id.member_ids,
-            "group": self.assign_group_id.users,
-        }[self.assign_target]
+            "responsible": lambda: self.responsible_user_ids,
+            "users": lambda: self.assign_user_ids,
+            "team": lambda: self.assign_team_id.member_ids,
+            "group": lambda: self.assign_group_id.users,
+        }[self.assign_target]()
         return users.filtered(lambda user: user.active and not user.share).sorted("id")
 
     def _open_conversation_counts(self, users):
