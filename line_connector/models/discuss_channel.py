@@ -111,6 +111,19 @@ class DiscussChannel(models.Model):
         for conversation in pictured:
             conversation.avatar_128 = pictures[conversation]
 
+    @api.depends("avatar_128", "line_identity_id.line_picture_checksum")
+    def _compute_avatar_cache_key(self):
+        """A customer's conversation: their picture's checksum, stored on their identity. Discuss
+        computes the key whenever a conversation is written (each message): not the picture's
+        attachment and file read, and hashed, for it."""
+        # sudo: line.identity - the customer's picture, for whoever sees their conversation
+        keys = {conversation: conversation.sudo().line_identity_id.line_picture_checksum
+                for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
+        keyed = self.filtered(lambda conversation: keys.get(conversation))
+        super(DiscussChannel, self - keyed)._compute_avatar_cache_key()
+        for conversation in keyed:
+            conversation.avatar_cache_key = keys[conversation]
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
