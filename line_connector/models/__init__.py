@@ -21,6 +21,7 @@ from . import line_template
 from . import line_quick_reply
 from . import line_tag
 from . import discuss_channel_inbox
+from . import mail_guest
 from . import mail_message
 from . import mail_notification
 from . import res_config_settings

@@ -74,8 +74,9 @@ class DiscussChannel(models.Model):
         return self.browse(row[0] if row else ())
 
     @api.model
-    def _line_create(self, line_channel, identity=None, chat_id=None, name=None):
-        """A new conversation with ``identity`` (or the LINE group or room ``chat_id``) on ``line_channel``.
+    def _line_create(self, line_channel, identity=None, chat_id=None, name=None, values=None):
+        """A new conversation with ``identity`` (or the LINE group or room ``chat_id``) on ``line_channel``,
+        with ``values`` (its routing: ``line.channel._line_open``).
 
         :raise LineCreateRace: another transaction created it first
         """
@@ -87,16 +88,41 @@ class DiscussChannel(models.Model):
             "line_identity_id": identity.id if one_to_one else False,
             "line_chat_id": chat_id or False,
             "description": self.env._("LINE · %s", line_channel.name),
-            "image_128": identity.image_128 if one_to_one else False,
+            **(values or {}),
         }
+        # Odoo makes the creating user a member, except while installing data (mail's create): the
+        # LINE job's OdooBot would be told of every message. Not added, rather than added and removed.
+        creator = self.with_context(install_mode=True) if self.env.uid == SUPERUSER_ID else self
         try:
             with self.env.cr.savepoint(), tools.mute_logger("odoo.sql_db"):
-                conversation = self.create(vals)
+                conversation = creator.create(vals)
         except IntegrityError as error:
             raise LineCreateRace(chat_id or identity.line_user_id) from error
-        if self.env.uid == SUPERUSER_ID:  # Odoo made the LINE job's OdooBot a member, told of every message
-            conversation.channel_member_ids.filtered(lambda m: m.partner_id == self.env.user.partner_id).unlink()
-        return conversation
+        return conversation.with_env(self.env)
+
+    @api.depends("channel_type", "image_128", "uuid", "line_identity_id.image_128", "line_chat_id")
+    def _compute_avatar_128(self):
+        """A customer's conversation shows their LINE picture, kept once on their identity (not copied)."""
+        # sudo: line.identity - the customer's picture, for whoever sees their conversation
+        pictures = {conversation: conversation.sudo().line_identity_id.image_128
+                    for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
+        pictured = self.filtered(lambda conversation: pictures.get(conversation))
+        super(DiscussChannel, self - pictured)._compute_avatar_128()
+        for conversation in pictured:
+            conversation.avatar_128 = pictures[conversation]
+
+    @api.depends("avatar_128", "line_identity_id.line_picture_checksum")
+    def _compute_avatar_cache_key(self):
+        """A customer's conversation: their picture's checksum, stored on their identity. Discuss
+        computes the key whenever a conversation is written (each message): not the picture's
+        attachment and file read, and hashed, for it."""
+        # sudo: line.identity - the customer's picture, for whoever sees their conversation
+        keys = {conversation: conversation.sudo().line_identity_id.line_picture_checksum
+                for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
+        keyed = self.filtered(lambda conversation: keys.get(conversation))
+        super(DiscussChannel, self - keyed)._compute_avatar_cache_key()
+        for conversation in keyed:
+            conversation.avatar_cache_key = keys[conversation]
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -83,12 +83,13 @@ class LineChannel(models.Model):
     def _assign_candidates(self):
         """The people the rule names, in a stable order (the round robin's order)."""
         self.ensure_one()
+        # Only the rule's own field is read (each is a query on a new customer's first contact).
         users = {
-            "responsible": self.responsible_user_ids,
-            "users": self.assign_user_ids,
-            "team": self.assign_team_id.member_ids,
-            "group": self.assign_group_id.users,
-        }[self.assign_target]
+            "responsible": lambda: self.responsible_user_ids,
+            "users": lambda: self.assign_user_ids,
+            "team": lambda: self.assign_team_id.member_ids,
+            "group": lambda: self.assign_group_id.users,
+        }[self.assign_target]()
         return users.filtered(lambda user: user.active and not user.share).sorted("id")
 
     def _open_conversation_counts(self, users):
@@ -166,30 +167,63 @@ class LineChannel(models.Model):
     # Routing
     # ------------------------------------------------------------------
 
+    def _line_open(self, identity=None, chat_id=None, name=None):
+        """A new conversation of this channel, routed as it is created: its company, team and
+        assignee are written with it, and its first members, its assignee and the customer's guest
+        join it in one ``add_members`` (each call costs Discuss a member search, a member insert and
+        a notification of the channel's members).
+
+        :raise LineCreateRace: another transaction created it first
+        """
+        self.ensure_one()
+        values = self._line_route_values()
+        one_to_one = bool(identity) and not chat_id
+        assignee = self._line_assignee_for(identity, values["line_company_id"]) if one_to_one else self.env["res.users"]
+        values["line_assignee_id"] = assignee.id
+        conversation = self.env["discuss.channel"]._line_create(self, identity=identity, chat_id=chat_id, name=name,
+                                                               values=values)
+        # The customer speaks as their guest until they are linked to a contact (discuss.channel._line_post).
+        guest = identity._get_guest() if one_to_one and not identity.partner_id else self.env["mail.guest"]
+        partners = self._line_first_members().partner_id | assignee.partner_id
+        # sudo: discuss.channel.member - the integration adds the people who answer, and the customer
+        conversation.sudo().add_members(partner_ids=partners.ids, guest_ids=guest.ids, post_joined_message=False)
+        if assignee:
+            self._line_remind(conversation, assignee)
+        return conversation
+
+    def _line_route_values(self):
+        """The company and team a new conversation of this channel belongs to."""
+        shared = self.scope == "shared"
+        return {
+            "line_company_id": (self.default_company_id if shared else self.company_id).id,
+            "line_team_id": self.default_team_id.id if shared else False,
+        }
+
+    def _line_assignee_for(self, identity, company_id):
+        """Who answers a customer's new conversation: their salesperson, else the rule's pick. A
+        shared channel without a company for new customers assigns nobody (the form warns about it)."""
+        if self.scope == "shared" and not company_id:
+            return self.env["res.users"]
+        salesperson = identity.partner_id.user_id
+        if salesperson and not salesperson.share and self._is_available(salesperson):
+            return salesperson
+        return self._pick_assignee(identity)
+
     def _line_route(self, conversation, again=False):
-        """A new conversation reaches people: its company, team and members, and an assignee.
+        """A conversation that exists reaches people: its company, team and members, and an assignee
+        (new conversations are routed as they are created, ``_line_open``).
 
         ``again``: the customer writes into a one-to-one conversation nobody was assigned (everyone
         was at their limit, or away): the rule gets another chance, and the assignee a note.
         """
         self.ensure_one()
-        shared = self.scope == "shared"
         if not again:
-            conversation._line_write({
-                "line_company_id": (self.default_company_id if shared else self.company_id).id,
-                "line_team_id": self.default_team_id.id if shared else False,
-            })
+            conversation._line_write(self._line_route_values())
             conversation.add_members(partner_ids=self._line_first_members().partner_id.ids,
                                      post_joined_message=False)
-        if shared and not conversation.line_company_id:
-            return  # nobody but LINE managers: the channel form warns about it
         identity = conversation.line_identity_id
         if identity and not conversation.line_chat_id and not conversation.line_assignee_id:
-            salesperson = identity.partner_id.user_id
-            if salesperson and not salesperson.share and self._is_available(salesperson):
-                assignee = salesperson
-            else:
-                assignee = self._pick_assignee(identity)
+            assignee = self._line_assignee_for(identity, conversation.line_company_id.id)
             if assignee:
                 self._line_assign(conversation, assignee, note=again)
 
@@ -213,22 +247,28 @@ class LineChannel(models.Model):
                 self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name)
                 if previous else self.env._("Assigned to %s.", user.name))
             self.env["discuss.channel.member"]._line_see_own_note(conversation, posted)
+        self._line_remind(conversation, user, previous)
+
+    def _line_remind(self, conversation, user, previous=None):
+        """The assignee's "Reply on LINE": the previous assignee's follows the conversation, or a new
+        one if the channel wants it."""
         identity = conversation.line_identity_id
         if not identity:
             return
-        activity_type = self.env.ref("line_connector.mail_activity_type_reply_line")
+        # the cached XML ID, not env.ref(): one query less on every new customer
+        activity_type_id = self.env["ir.model.data"]._xmlid_to_res_id("line_connector.mail_activity_type_reply_line")
         if previous and previous != user:
             # sudo: mail.activity - the previous assignee's "Reply on LINE" follows the conversation
             reminders = self.env["mail.activity"].sudo().search([
                 ("res_model", "=", "line.identity"), ("res_id", "=", identity.id), ("user_id", "=", previous.id),
-                ("activity_type_id", "=", activity_type.id)])
+                ("activity_type_id", "=", activity_type_id)])
             if reminders:
                 reminders.user_id = user
                 return
         if self.assign_activity:
             # sudo: line.identity - the assignee's reminder, whoever assigns
             identity.sudo().activity_schedule(
-                activity_type_id=activity_type.id, user_id=user.id,
+                activity_type_id=activity_type_id, user_id=user.id,
                 note=self.env._("%(name)s wrote on LINE (%(channel)s).", name=identity.name, channel=self.name))
 
     def _line_complete_reply_activities(self, conversation):

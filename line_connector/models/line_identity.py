@@ -79,10 +79,11 @@ class LineIdentity(models.Model):
         return identity, True
 
     def _get_guest(self):
-        """The mail.guest the customer speaks as in Discuss while not linked to a contact."""
+        """The mail.guest the customer speaks as in Discuss while not linked to a contact. Its avatar
+        is the customer's picture, read from here (mail_guest.py), not copied in its five sizes."""
         self.ensure_one()
         if not self.guest_id:
-            self.guest_id = self.env["mail.guest"].create({"name": self.name, "image_1920": self.image_128})
+            self.guest_id = self.env["mail.guest"].create({"name": self.name})
         return self.guest_id
 
     # ------------------------------------------------------------------
@@ -122,18 +123,18 @@ class LineIdentity(models.Model):
         return True
 
     def _show_profile(self, previous_name, picture):
-        """The customer's own conversations and guest are named and pictured after them (group chats
-        are not)."""
-        vals = {"image_128": picture} if picture else {}
+        """The customer's own conversations and guest are named after them (group chats are not), and
+        show their new picture, which they read from here: Discuss is told to load it again."""
         for conversation in self.conversation_ids.filtered(lambda c: not c.line_chat_id):
-            conversation_vals = {"name": self.name} if conversation.name == previous_name else {}
-            if "image_128" in vals:
-                conversation_vals["image_128"] = vals["image_128"]
-            if conversation_vals:
-                # sudo: discuss.channel - the integration keeps the customer's name and picture current
-                conversation.sudo().write(conversation_vals)
+            if conversation.name == previous_name != self.name:
+                # sudo: discuss.channel - the integration keeps the customer's name current
+                conversation.sudo().write({"name": self.name})  # Discuss tells the members
+            if picture:
+                # The avatar's URL carries its cache key: a new key makes Discuss load the new picture.
+                conversation._bus_send_store(conversation, {"avatarCacheKey": conversation.avatar_cache_key})
         if self.guest_id:
-            self.guest_id.write(dict({"name": self.name}, **({"image_1920": picture} if picture else {})))
+            # Also when only the picture changed: the guest's write date is its avatar's cache key.
+            self.guest_id.write({"name": self.name})
 
     # ------------------------------------------------------------------
     # Assignment

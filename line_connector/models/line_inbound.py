@@ -55,12 +55,13 @@ class LineInbound(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _get_conversation(self, event, refresh=False, customer_wrote=False):
+    def _get_conversation(self, event, refresh=False, customer_wrote=False, arrived=False):
         """The event's conversation and sender, created on first contact and routed once.
 
         A known customer's conversation is found in one query; their identity is looked at only
         to refresh a day-old profile. ``customer_wrote``: a message, which gives an unassigned
-        conversation another chance to reach someone.
+        conversation another chance to reach someone. ``arrived``: the customer added the account
+        (a new conversation is one arrival too): an account they had to add is ticked off.
         """
         Conversation, channel = self.env["discuss.channel"], event.channel_id
         if not (event.line_chat_id or event.line_user_id):
@@ -70,21 +71,20 @@ class LineInbound(models.AbstractModel):
             conversation = Conversation._line_find(channel, chat_id=event.line_chat_id)
             if not conversation:
                 label = self.env._("LINE group") if event.source_type == "group" else self.env._("LINE chat room")
-                conversation = Conversation._line_create(
-                    channel, chat_id=event.line_chat_id, name=f"{label} {event.line_chat_id[-6:]}")
-                channel._line_route(conversation)
+                conversation = channel._line_open(chat_id=event.line_chat_id, name=f"{label} {event.line_chat_id[-6:]}")
         else:
             conversation = Conversation._line_find(channel, line_user_id=event.line_user_id)
             sender = conversation.line_identity_id
             if not conversation:
                 sender = self._get_sender(event, refresh)
-                conversation = Conversation._line_create(channel, identity=sender)
-                channel._line_route(conversation)
-                self.env["line.switch.move"]._line_arrived(conversation)  # had to add this account?
+                conversation = channel._line_open(identity=sender)
+                arrived = True
             else:
                 self._touch(event, sender, refresh)
                 if customer_wrote and not conversation.line_assignee_id:
                     channel._line_route(conversation, again=True)
+            if arrived:
+                self.env["line.switch.move"]._line_arrived(conversation)  # had to add it? (line_switch_move.py)
         event.conversation_id = conversation
         if conversation.line_standby != (event.mode == "standby"):
             conversation._line_set_standby(event.mode == "standby")
@@ -223,10 +223,11 @@ class LineInbound(models.AbstractModel):
 
     @api.model
     def _handle_follow(self, event, data):
-        conversation, sender = self._get_conversation(event, refresh=True)
+        conversation, sender = self._get_conversation(event, refresh=True, arrived=True)
+        was_blocked = sender.friend_state == "blocked"
         sender.friend_state = "friend"
-        self.env["line.switch.move"]._line_arrived(conversation)  # the account they had to add (line_switch_move.py)
-        conversation._line_send_store()
+        if was_blocked:
+            conversation._line_send_store()  # the composer's "blocked" notice goes (nothing else changed)
         if (data.get("follow") or {}).get("isUnblocked"):
             body = self.env._("%s unblocked the account and is a friend again.", sender.name)
         else:

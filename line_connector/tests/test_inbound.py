@@ -62,6 +62,9 @@ class TestInbound(LineHttpCase):
         self.assertEqual(conversation.name, "Hanako Yamada")
         self.assertEqual(conversation.line_channel_id, self.line_channel)
         self.assertIn(self.operator.partner_id, conversation.channel_member_ids.partner_id)
+        self.assertIn(identity.guest_id, conversation.channel_member_ids.guest_id)
+        self.assertNotIn(self.env.ref("base.partner_root"), conversation.channel_member_ids.partner_id,
+                         "the LINE job's OdooBot is not told of every message")
         message = self.customer_messages(conversation)
         self.assertEqual(len(message), 1)
         self.assertIn("こんにちは (love)", message.body)

@@ -1,3 +1,9 @@
+from datetime import timedelta
+
+from line_emulator import const as emulator_const
+from line_emulator import media
+
+from odoo import fields
 from odoo.tests import Form, tagged
 
 from .common import LineTransactionCase
@@ -33,9 +39,30 @@ class TestLinking(LineTransactionCase):
         self.assertEqual((conversation.name, identity.friend_state), ("LINE user", "unknown"))
         self.receive(sakura, "もしもし")
         self.assertEqual((conversation.name, identity.name), ("佐藤 さくら", "佐藤 さくら"))
-        self.assertEqual(conversation.image_128, identity.image_128)
+        self.assertEqual(conversation.avatar_128, identity.image_128)
         # LINE describes a user to the bot only while they are a friend.
         self.assertEqual(identity.friend_state, "friend")
+
+    def test_new_picture_at_line_shows_on_the_conversation_and_the_messages(self):
+        """The conversation and the customer's messages (their guest) show their LINE picture, and its
+        change: Discuss is told to load the conversation's again."""
+        guest = self.identity.guest_id
+        self.assertEqual(self.conversation.avatar_128, self.identity.image_128)
+        self.assertEqual(guest.avatar_128, self.identity.image_128)
+        old_picture, old_key = self.identity.image_128, self.conversation.avatar_cache_key
+        # The emulator's avatars come in a few colours: one unlike the customer's first picture.
+        key = next(key for key in (f"new-{n}" for n in range(100))
+                   if media.avatar(key) != media.avatar(self.hanako["user_id"]))
+        self.emu.update_user(self.hanako["user_id"], picture_url=(
+            f"{self.emulator.base_url}{emulator_const.CONTROL_PREFIX}/avatars/{key}.png"))
+        self.identity.profile_date = fields.Datetime.now() - timedelta(days=2)
+        self.receive(self.hanako, "写真を変えました")
+        self.assertNotEqual(self.identity.image_128, old_picture)
+        self.assertEqual(self.conversation.avatar_128, self.identity.image_128)
+        self.assertEqual(guest.avatar_128, self.identity.image_128)
+        self.assertNotEqual(self.conversation.avatar_cache_key, old_key)
+        told = self.env["bus.bus"].sudo().search([("message", "like", self.conversation.avatar_cache_key)])
+        self.assertTrue(told, "the conversation's members load its new picture")
 
     def test_contact_found_by_name_email_phone_or_company(self):
         company = self.env["res.partner"].create({"name": "Naniwa Foods", "is_company": True})

@@ -153,7 +153,8 @@ class TestInboxPolishUi(LineHttpCase):
         self.emu.send_text(channel_id, customer["user_id"], "Hello")
         self.env["line.event"]._cron_process_events()
         conversation = self.conversation_of(customer)
-        self.assertTrue(conversation.image_128, "the emulator gives a profile picture")
+        self.assertEqual(conversation.avatar_128, conversation.line_identity_id.image_128,
+                         "the emulator gives a profile picture")
         conversation.with_user(self.operator).message_post(
             body="Welcome", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.env["line.message"]._cron_send()
