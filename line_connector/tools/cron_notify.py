@@ -31,8 +31,8 @@ _inherited = []
 
 def notify_cron_workers(dbname):
     """Wake the cron workers of ``dbname``, as ``ir.cron._notifydb`` does; call it once the work
-    is committed. Never raises: the work is committed already, and a worker that is not woken
-    finds it at its next poll."""
+    is committed. Never raises: the work is committed already, and workers that are not woken
+    still look for due jobs every minute."""
     with _lock:
         for attempt in (1, 2):
             try:
