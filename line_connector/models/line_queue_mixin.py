@@ -8,6 +8,7 @@ from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..exceptions import LineQueueLockLost
+from ..tools import cron_notify
 
 _logger = logging.getLogger(__name__)
 
@@ -86,14 +87,41 @@ class LineQueueMixin(models.AbstractModel):
         self.env["ir.cron"].browse(extra.mapped("res_id")).unlink()
 
     def _queue_wake(self):
-        """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job.
+        """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job."""
+        if self:
+            self.env["ir.cron"].flush_model(["active"])
+            self.env.cr.execute(self._queue_trigger_query(SQL("SELECT unnest(%s::int[]) AS id", self.ids)))
+            self._queue_notify()
+
+    @api.model
+    def _queue_trigger_query(self, items):
+        """The INSERT of ``ir.cron`` ``_trigger()``'s rows for the job of each of ``items`` (a query of
+        the queued items' ``id``), spread by ID; what ``_trigger()`` does, in one query (it reads
+        the job, the user, the time, then inserts). Call ``_queue_notify`` too.
 
         Always a new trigger, even when one is already due: a run that is in progress deletes
-        the triggers that were due when it ends, and could end before reaching these items.
+        the triggers older than its start when it ends, and could end before reaching these
+        items. The trigger's time is when it is written, not the start of this transaction, so
+        that it outlives a run that started meanwhile.
         """
         jobs = self._queue_jobs()
-        for index in {item_id % len(jobs) for item_id in self.ids}:
-            jobs[index]._trigger()
+        return SQL("""
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                 SELECT job.id, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
+                        %(uid)s, now() AT TIME ZONE 'UTC'
+                   FROM ir_cron job
+                  WHERE job.active
+                    AND job.id IN (SELECT (%(jobs)s::int[])[mod(item.id, %(count)s) + 1] FROM (%(items)s) item)
+        """, uid=self.env.uid, jobs=jobs.ids, count=len(jobs), items=items)
+
+    @api.model
+    def _queue_notify(self):
+        """Wake the cron workers once this transaction is committed (``ir.cron._notifydb``), once."""
+        postcommit = self.env.cr.postcommit
+        if not postcommit.data.get("line_connector.notify_cron"):
+            postcommit.data["line_connector.notify_cron"] = True
+            dbname = self.env.cr.dbname
+            postcommit.add(lambda: cron_notify.notify_cron_workers(dbname))
 
     @api.model
     def _queue_current_job(self):

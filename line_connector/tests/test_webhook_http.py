@@ -1,15 +1,17 @@
 import json
+import select
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from unittest.mock import patch
 
+import psycopg2
 import requests
 
 from line_emulator.webhook import sign
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.service import model as service_model
 from odoo.tests import HOST, TransactionCase, tagged
@@ -304,6 +306,38 @@ class TestWebhookRace(TransactionCase):
         thread.start()
         return thread, answer
 
+    def _deliver_new_event(self):
+        """LINE delivers an event Odoo has not had yet: the answer's status."""
+        event = dict(self.event, webhookEventId=uuid.uuid4().hex)
+        body = json.dumps({"destination": "Ubot", "events": [event]}).encode()
+        return requests.post(self.url, data=body, timeout=60, headers={
+            "Content-Type": "application/json", "X-Line-Signature": sign(self.secret, body)}).status_code
+
+    @contextmanager
+    def _listening_as_the_cron_workers(self):
+        """A connection listening where Odoo's cron workers wait to be woken (ir.cron._notifydb)."""
+        listener = psycopg2.connect(**sql_db.connection_info_for("postgres")[1])
+        listener.autocommit = True
+        try:
+            with listener.cursor() as cr:
+                cr.execute("LISTEN cron_trigger")
+            yield listener
+        finally:
+            listener.close()
+
+    def _woken(self, listener):
+        """Whether this database's cron workers are woken (soon), as told since the last call. The
+        channel is the server's: other databases' wake-ups are heard too."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            select.select([listener], [], [], 0.1)
+            listener.poll()
+            woken = {notify.payload for notify in listener.notifies}
+            listener.notifies.clear()
+            if self.registry.db_name in woken:
+                return True
+        return False
+
     def _waiting_on_a_lock(self):
         with self._cursor() as cr:
             cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -347,3 +381,16 @@ class TestWebhookRace(TransactionCase):
         self.assertEqual(answer["status"], 200)
         self.assertLess(answer["at"] - committed, 1, "answered at once")
         self.assertEqual(self._stored(), ["new"])
+
+    def test_each_new_event_wakes_the_processing_jobs_even_after_their_connection_broke(self):
+        app_name = sql_db.connection_info_for("postgres")[1]["application_name"]
+        with self._requests_in_transactions_of_their_own(), self._listening_as_the_cron_workers() as listener:
+            self.assertEqual(self._deliver_new_event(), 200)
+            self.assertTrue(self._woken(listener), "the jobs start at once")
+            # PostgreSQL ends the connection the wake-ups go over (a restart, an idle timeout).
+            with self._cursor() as cr:
+                cr.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'postgres' "
+                           "AND application_name = %s AND pid <> %s", [app_name, listener.get_backend_pid()])
+            self.assertEqual(self._deliver_new_event(), 200)
+            self.assertTrue(self._woken(listener), "the jobs still start at once")
+        self.assertEqual(self._stored(), ["new", "new"])
