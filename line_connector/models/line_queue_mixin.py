@@ -115,35 +115,19 @@ class LineQueueMixin(models.AbstractModel):
     def _cron_process_queue(self):
         """Process a batch of what is due, and say what is left (Odoo runs the job again at once)."""
         items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
-        waiting = self._queue_waiting_sequences()
-        busy = set()  # sequences another run is processing: theirs to finish
-        done = deferred = 0
+        # Read once for the batch (an item's sequence never changes): every commit empties the
+        # cache, and an item skipped below would otherwise cost a query for nothing.
+        sequences = {item.id: item._queue_sequence() for item in items}
+        run = {"waiting": self._queue_waiting_sequences(), "busy": set(), "handled": set(), "deferred": 0}
+        done = 0
         for item in items:
-            # Alone in its prefetch set: every commit empties the cache, and each item would
-            # otherwise read its fields (and its message's) again for the whole batch.
-            item = item.with_prefetch()
-            sequence = item._queue_sequence()
-            if sequence is not None and sequence in waiting:
-                deferred += 1  # an earlier item of its sequence waits: do not overtake it
-                continue
-            if sequence is not None and sequence in busy:
-                continue
-            lock = item._queue_lock()
-            if lock:
-                try:
-                    item._queue_process_one()
-                except LineQueueLockLost:
-                    continue  # another run took the item at a checkpoint: it finishes it
-                done += 1
-                # Asked before the commit, which empties the cache the item's fields are still in.
-                if sequence is not None and item._queue_waiting():
-                    waiting.add(sequence)  # it waits for something: the rest of its sequence waits for it
-                self._queue_commit()
-            elif lock is None and sequence is not None:
-                busy.add(sequence)
+            if item.id not in run["handled"]:
+                # Alone in its prefetch set: every commit empties the cache, and each item would
+                # otherwise read its fields (and its message's) again for the whole batch.
+                done += item.with_prefetch()._queue_take(sequences[item.id], run)
         # What another run holds counts as remaining: if that run ended before seeing the items it
         # holds back, this job runs again for them.
-        remaining = max(self.search_count(self._queue_due_domain()) - deferred, 0)
+        remaining = max(self.search_count(self._queue_due_domain()) - run["deferred"], 0)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and remaining:
             # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.
@@ -152,6 +136,34 @@ class LineQueueMixin(models.AbstractModel):
                             order="next_attempt", limit=1)
         if later:
             self._queue_current_job()._trigger(at=later.next_attempt)
+
+    def _queue_take(self, sequence, run):
+        """Process this item unless its sequence waits or another run holds it, and commit.
+
+        :param run: this run's state: ``waiting`` and ``busy`` sequences, the items ``handled``
+            with an earlier one, the count of items ``deferred``
+        :return: 1 when processed, else 0
+        """
+        if sequence is not None and sequence in run["waiting"]:
+            run["deferred"] += 1  # an earlier item of its sequence waits: do not overtake it
+            return 0
+        if sequence is not None and sequence in run["busy"]:
+            return 0
+        lock = self._queue_lock()
+        if not lock:
+            if lock is None and sequence is not None:
+                run["busy"].add(sequence)
+            return 0
+        try:
+            processed = self._queue_process_one()
+        except LineQueueLockLost:
+            return 0  # another run took the item at a checkpoint: it finishes it
+        run["handled"].update(processed.ids if processed else ())
+        # Asked before the commit, which empties the cache the item's fields are still in.
+        if sequence is not None and self._queue_waiting():
+            run["waiting"].add(sequence)  # it waits for something: the rest of its sequence waits for it
+        self._queue_commit()
+        return 1
 
     def _queue_commit(self):
         # In tests the test's own transaction must stay open: no commit.
@@ -219,7 +231,10 @@ class LineQueueMixin(models.AbstractModel):
 
     def _queue_process_one(self):
         """Process one locked item and report its outcome with ``_queue_done``, ``_queue_retry``,
-        ``_queue_wait`` or ``_queue_park`` (never raising)."""
+        ``_queue_wait`` or ``_queue_park`` (never raising).
+
+        :return: optionally, the later items of the batch processed with it (this run skips them)
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------
