@@ -39,7 +39,8 @@ class LineMessage(models.Model):
     channel_id = fields.Many2one("line.channel", "LINE Channel", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="channel_id.company_id")
     mail_message_id = fields.Many2one("mail.message", "Discuss Message", index=True, ondelete="cascade")
-    notification_id = fields.Many2one("mail.notification", ondelete="set null")
+    # Indexed: the marks shown with every message look their row up by it (mail_notification.py).
+    notification_id = fields.Many2one("mail.notification", index="btree_not_null", ondelete="set null")
     recipient = fields.Char("To", required=True, help="LINE user, group or room ID.")
     payload = fields.Text("LINE Messages", required=True, help="The message objects sent, as JSON.")
     state = fields.Selection(const.OUTBOUND_STATES, default="queued", required=True, index=True)
@@ -218,6 +219,7 @@ class LineMessage(models.Model):
         tells, and tells the current user: in the sending job, OdooBot, whom nobody reads.
         """
         messages = self.mail_message_id
+        self.notification_id.mapped("line_sent_date")  # computed at once for all (a store adds them one by one)
         by_partner = {}
         for message in messages:
             by_partner.setdefault(message.author_id, self.env["mail.message"])

@@ -344,6 +344,23 @@ class TestOutbound(LineConversationCase):
         self.assertEqual(len({ledger.sent_message_ids for ledger in ledgers}), 3, "each keeps its LINE ID")
         self.assertEqual(self.line_channel.quota_used, 1)
 
+    def test_the_author_sees_the_marks_turn_sent_with_the_time_line_took_them(self):
+        """The operator's open Discuss is told, once for the request, that its messages reached
+        LINE, and when (the mark's popover); the job's OdooBot is told nothing."""
+        self.expire_reply_tokens()
+        posts = [self.post(text) for text in ("first", "second")]
+        self.env.cr.precommit.run()
+        self.env["bus.bus"].sudo().search([]).unlink()
+        self.send()
+        self.env.cr.precommit.run()
+        updates = self.env["bus.bus"].sudo().search([("message", "like", "mail.notification")])
+        self.assertEqual([json.loads(bus.channel)[-1] for bus in updates], [self.operator.partner_id.id])
+        marks = {mark["message"]: mark for mark in json.loads(updates.message)["payload"]["mail.notification"]}
+        for post in posts:
+            self.assertEqual(marks[post.id]["notification_status"], "sent")
+            self.assertEqual(marks[post.id]["line_sent_date"],
+                             fields.Datetime.to_string(self.ledger(post).sent_date))
+
     def test_a_request_holds_five_messages_at_most(self):
         self.expire_reply_tokens()
         for i in range(7):
