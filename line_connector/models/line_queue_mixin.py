@@ -107,18 +107,21 @@ class LineQueueMixin(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _queue_due_domain(self):
+    def _queue_due_domain(self, now=None):
         return [("state", "=", self._queue_state), "|", ("next_attempt", "=", False),
-                ("next_attempt", "<=", fields.Datetime.now())]
+                ("next_attempt", "<=", now or fields.Datetime.now())]
 
     @api.model
     def _cron_process_queue(self):
         """Process a batch of what is due, and say what is left (Odoo runs the job again at once)."""
-        items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
+        # One clock for what is due and what waits: an item whose retry fell due between the two
+        # searches would be neither, and a later item of its sequence would overtake it.
+        now = fields.Datetime.now()
+        items = self.search(self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
+        run = {"waiting": self._queue_waiting_sequences(now), "busy": set(), "handled": set(), "deferred": 0}
         # Read once for the batch (an item's sequence never changes): every commit empties the
         # cache, and an item skipped below would otherwise cost a query for nothing.
         sequences = {item.id: item._queue_sequence() for item in items}
-        run = {"waiting": self._queue_waiting_sequences(), "busy": set(), "handled": set(), "deferred": 0}
         done = 0
         for item in items:
             if item.id not in run["handled"]:
@@ -157,7 +160,10 @@ class LineQueueMixin(models.AbstractModel):
         try:
             processed = self._queue_process_one()
         except LineQueueLockLost:
-            return 0  # another run took the item at a checkpoint: it finishes it
+            # Another run took the item at a checkpoint, or holds a row to go with it: it finishes them.
+            if sequence is not None:
+                run["busy"].add(sequence)
+            return 0
         run["handled"].update(processed.ids if processed else ())
         # Asked before the commit, which empties the cache the item's fields are still in.
         if sequence is not None and self._queue_waiting():
@@ -182,9 +188,10 @@ class LineQueueMixin(models.AbstractModel):
         return False
 
     @api.model
-    def _queue_waiting_sequences(self):
+    def _queue_waiting_sequences(self, now=None):
         """Sequences held back at the start of a run: one of their items waits for a later attempt."""
-        waiting = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())])
+        waiting = self.search([("state", "=", self._queue_state),
+                               ("next_attempt", ">", now or fields.Datetime.now())])
         return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
 
     def _queue_lock(self):

@@ -2,6 +2,7 @@ import base64
 import json
 from datetime import timedelta
 
+from freezegun import freeze_time
 from markupsafe import Markup
 
 from odoo import fields
@@ -153,6 +154,21 @@ class TestOutbound(LineConversationCase):
         self.send_until_done()
         self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
         self.assertEqual([self.ledger(m).state for m in (first, second)], ["sent", "sent"])
+
+    def test_a_retry_falling_due_as_the_job_starts_is_not_overtaken(self):
+        """The first message's retry falls due while the job looks at the queue (its clock ticks
+        between its questions): the second message still waits for it."""
+        self.expire_reply_tokens()
+        first = self.post("first")
+        start = fields.Datetime.now()
+        self.ledger(first).write({"attempts": 1, "retry_key_used": True, "next_attempt": start + timedelta(seconds=1)})
+        second = self.post("second")
+        with freeze_time(start, auto_tick_seconds=1):
+            self.send()
+        self.assertEqual(self.received(), [])
+        self.assertEqual(self.ledger(second).state, "queued")
+        self.send_until_done()
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
 
     def test_the_parts_of_a_long_message_go_in_order_under_retries(self):
         self.expire_reply_tokens()
