@@ -85,6 +85,12 @@ class LineQueueMixin(models.AbstractModel):
                              ("name", "=like", f"{name}\\_%"), ("name", "not in", copies)])
         self.env["ir.cron"].browse(extra.mapped("res_id")).unlink()
 
+    @api.model
+    def _queue_all_job_ids(self):
+        """The IDs of the jobs of every queue (cached by Odoo: no query)."""
+        return {job.id for name in self.pool["line.queue.mixin"]._inherit_children
+                for job in self.env[name]._queue_jobs()}
+
     def _queue_wake(self):
         """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job.
 

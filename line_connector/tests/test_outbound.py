@@ -1,13 +1,16 @@
 import base64
 import json
+import select
 from datetime import timedelta
 
+import psycopg2
 from freezegun import freeze_time
 from markupsafe import Markup
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.tests import tagged
 
+from ..models.ir_cron import _waker
 from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
@@ -116,6 +119,29 @@ class TestOutbound(LineConversationCase):
             texts = [m["text"] for s in self.emu.sent(
                 user_id=conversation.line_identity_id.line_user_id) if s["delivered"] for m in s["messages"]]
             self.assertEqual(texts, ["first", "second"])
+
+    def test_a_post_wakes_the_cron_workers_at_once(self):
+        """When the post commits, Odoo's cron workers are told (they LISTEN on the postgres
+        database), over the connection the process keeps, and a new one if it broke."""
+        _db, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        self.addCleanup(listener.close)
+        listener.autocommit = True
+        listener.cursor().execute("LISTEN cron_trigger")
+
+        def woken():
+            self.env.cr.postcommit.run()  # what the commit runs
+            select.select([listener], [], [], 5)
+            listener.poll()
+            wakes = [n for n in listener.notifies if n.payload == self.env.cr.dbname]
+            listener.notifies.clear()
+            return wakes
+
+        self.post("first")
+        self.assertTrue(woken())
+        listener.cursor().execute("SELECT pg_terminate_backend(%s)", [_waker._connection.get_backend_pid()])
+        self.post("second")
+        self.assertTrue(woken(), "a broken connection is opened again")
 
     # -- exactly once under failures ------------------------------------------------
 
