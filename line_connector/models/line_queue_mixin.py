@@ -123,7 +123,8 @@ class LineQueueMixin(models.AbstractModel):
         # One clock for what is due and what waits: an item whose retry fell due between the two
         # searches would be neither, and a later item of its sequence would overtake it.
         now = fields.Datetime.now()
-        items = self.search(self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
+        items = self.with_context(**{const.CTX_QUEUE_JOB: True}).search(
+            self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
         run = {"waiting": self._queue_waiting_sequences(now), "busy": set(), "handled": set(), "deferred": 0}
         # Read once for the batch (an item's sequence never changes): every commit empties the
         # cache, and an item skipped below would otherwise cost a query for nothing.

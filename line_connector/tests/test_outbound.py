@@ -10,7 +10,7 @@ from markupsafe import Markup
 from odoo import fields, sql_db
 from odoo.tests import tagged
 
-from ..models.ir_cron import _waker
+from ..tools.pg_notify import notifier
 from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
@@ -120,28 +120,45 @@ class TestOutbound(LineConversationCase):
                 user_id=conversation.line_identity_id.line_user_id) if s["delivered"] for m in s["messages"]]
             self.assertEqual(texts, ["first", "second"])
 
-    def test_a_post_wakes_the_cron_workers_at_once(self):
-        """When the post commits, Odoo's cron workers are told (they LISTEN on the postgres
-        database), over the connection the process keeps, and a new one if it broke."""
+    def listen(self, channel):
+        """A connection listening, as Odoo's cron workers and bus do, on the postgres database."""
         _db, info = sql_db.connection_info_for("postgres")
         listener = psycopg2.connect(**info)
         self.addCleanup(listener.close)
         listener.autocommit = True
-        listener.cursor().execute("LISTEN cron_trigger")
+        listener.cursor().execute(f"LISTEN {channel}")
+        return listener
 
-        def woken():
-            self.env.cr.postcommit.run()  # what the commit runs
-            select.select([listener], [], [], 5)
-            listener.poll()
-            wakes = [n for n in listener.notifies if n.payload == self.env.cr.dbname]
-            listener.notifies.clear()
-            return wakes
+    def heard(self, listener):
+        """What ``listener`` is told once the transaction commits (its post-commit hooks run)."""
+        self.env.cr.postcommit.run()
+        select.select([listener], [], [], 5)
+        listener.poll()
+        heard = [(notice.pid, notice.payload) for notice in listener.notifies]
+        listener.notifies.clear()
+        return heard
 
+    def test_a_post_wakes_the_cron_workers_at_once(self):
+        """When the post commits, Odoo's cron workers are told, over the connection the process
+        keeps, and a new one if it broke."""
+        listener = self.listen("cron_trigger")
         self.post("first")
-        self.assertTrue(woken())
-        listener.cursor().execute("SELECT pg_terminate_backend(%s)", [_waker._connection.get_backend_pid()])
+        heard = self.heard(listener)
+        self.assertIn((notifier.backend_pid(), self.env.cr.dbname), heard)
+        listener.cursor().execute("SELECT pg_terminate_backend(%s)", [notifier.backend_pid()])
         self.post("second")
-        self.assertTrue(woken(), "a broken connection is opened again")
+        heard = self.heard(listener)
+        self.assertIn((notifier.backend_pid(), self.env.cr.dbname), heard, "a broken connection is opened again")
+
+    def test_the_job_tells_the_authors_open_discuss_at_once(self):
+        self.expire_reply_tokens()
+        self.post("first")
+        self.env.cr.postcommit.run()
+        listener = self.listen("imbus")
+        self.send()
+        [(pid, payload)] = self.heard(listener)
+        self.assertEqual(pid, notifier.backend_pid(), "over the connection the process keeps")
+        self.assertIn(f'"res.partner",{self.operator.partner_id.id}]', payload)
 
     # -- exactly once under failures ------------------------------------------------
 
