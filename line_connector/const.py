@@ -88,6 +88,8 @@ MAP_URL = "https://www.google.com/maps/search/?api=1&query={latitude},{longitude
 
 # Context key marking posts that come from LINE, so they are never sent back to LINE.
 CTX_INBOUND = "line_inbound"
+# Set by the LINE queues' jobs: their bus notifications go over a kept connection (tools/pg_notify.py).
+CTX_QUEUE_JOB = "line_queue_job"
 
 # Outbound messages.
 OUTBOUND_STATES = [

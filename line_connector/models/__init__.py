@@ -27,6 +27,8 @@ from . import mail_notification
 from . import res_config_settings
 from . import res_partner
 from . import ir_attachment
+from . import ir_cron
+from . import bus_bus
 from . import line_account_link
 from . import line_invitation
 from . import line_switch_move

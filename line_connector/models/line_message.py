@@ -3,7 +3,9 @@ import logging
 import uuid
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
+
+from odoo.addons.mail.tools.discuss import Store
 
 from .. import const, utils
 from ..tools.line_text import html_to_line_text
@@ -37,7 +39,8 @@ class LineMessage(models.Model):
     channel_id = fields.Many2one("line.channel", "LINE Channel", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="channel_id.company_id")
     mail_message_id = fields.Many2one("mail.message", "Discuss Message", index=True, ondelete="cascade")
-    notification_id = fields.Many2one("mail.notification", ondelete="set null")
+    # Indexed: the marks shown with every message look their row up by it (mail_notification.py).
+    notification_id = fields.Many2one("mail.notification", index="btree_not_null", ondelete="set null")
     recipient = fields.Char("To", required=True, help="LINE user, group or room ID.")
     payload = fields.Text("LINE Messages", required=True, help="The message objects sent, as JSON.")
     state = fields.Selection(const.OUTBOUND_STATES, default="queued", required=True, index=True)
@@ -206,7 +209,29 @@ class LineMessage(models.Model):
         self.notification_id.sudo().write({
             "notification_status": "exception", "failure_type": failure_type, "failure_reason": reason})
         if notify:
-            self.mail_message_id._notify_message_notification_update()
+            self._notify_marks()
+
+    def _notify_marks(self):
+        """Tell the authors of these rows' messages, and the user acting, that their LINE marks
+        changed (sent, failed), in one bus notification each.
+
+        Odoo's ``_notify_message_notification_update`` builds the marks again for each person it
+        tells, and tells the current user: in the sending job, OdooBot, whom nobody reads.
+        """
+        messages = self.mail_message_id
+        self.notification_id.mapped("line_sent_date")  # computed at once for all (a store adds them one by one)
+        by_partner = {}
+        for message in messages:
+            by_partner.setdefault(message.author_id, self.env["mail.message"])
+            by_partner[message.author_id] |= message
+        if self.env.uid != SUPERUSER_ID:  # a person acting (Disconnect) sees the marks change too
+            by_partner[self.env.user.partner_id] = messages.filtered(
+                lambda message: self.env[message.model].browse(message.res_id).has_access("read"))
+        for partner, partner_messages in by_partner.items():
+            if partner:
+                store = Store()
+                partner_messages._message_notifications_to_store(store)
+                partner._bus_send_store(store)
 
     @api.model
     def _resend_in(self, conversation, message_id):

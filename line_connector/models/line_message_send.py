@@ -28,7 +28,7 @@ class LineMessage(models.Model):
         problem = self._precheck()
         if problem:
             self._fail(*problem)
-            return
+            return None
         bundle = self._bundle()
         # What LINE will fetch (attachment tokens) is written first.
         self.env.flush_all()
@@ -36,11 +36,13 @@ class LineMessage(models.Model):
             result = self._send(bundle)
         except LineReplyUnconfirmed as unconfirmed:
             for row in bundle:
-                row._fail("line_error", str(unconfirmed), request_id=unconfirmed.__cause__.request_id)
+                row._fail("line_error", str(unconfirmed), notify=False, request_id=unconfirmed.__cause__.request_id)
+            bundle._notify_marks()
         except line_api.LineError as error:
             self._on_error(bundle, error)
         else:
             self._on_sent(bundle, result)
+        return bundle - self
 
     # ------------------------------------------------------------------
     # Bundles
@@ -148,7 +150,7 @@ class LineMessage(models.Model):
         self._forget_reply_token()
         bundle.notification_id.sudo().write({"notification_status": "sent", "failure_type": False,
                                              "failure_reason": False})
-        bundle.mail_message_id._notify_message_notification_update()
+        bundle._notify_marks()
 
     def _on_error(self, bundle, error):
         """A passing failure is retried with the same retry key while LINE honours it (24 h)."""
@@ -161,7 +163,8 @@ class LineMessage(models.Model):
             return
         failure = self._explain(error)
         for row in bundle:
-            row._fail(*failure, request_id=error.request_id)
+            row._fail(*failure, notify=False, request_id=error.request_id)
+        bundle._notify_marks()
 
     def _forget_reply_token(self):
         """Single use: once this message is sent or failed, its event's reply token is erased."""

@@ -86,6 +86,12 @@ class LineQueueMixin(models.AbstractModel):
                              ("name", "=like", f"{name}\\_%"), ("name", "not in", copies)])
         self.env["ir.cron"].browse(extra.mapped("res_id")).unlink()
 
+    @api.model
+    def _queue_all_job_ids(self):
+        """The IDs of the jobs of every queue (cached by Odoo: no query)."""
+        return {job.id for name in self.pool["line.queue.mixin"]._inherit_children
+                for job in self.env[name]._queue_jobs()}
+
     def _queue_wake(self):
         """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job."""
         if self:
@@ -135,43 +141,31 @@ class LineQueueMixin(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _queue_due_domain(self):
+    def _queue_due_domain(self, now=None):
         return [("state", "=", self._queue_state), "|", ("next_attempt", "=", False),
-                ("next_attempt", "<=", fields.Datetime.now())]
+                ("next_attempt", "<=", now or fields.Datetime.now())]
 
     @api.model
     def _cron_process_queue(self):
         """Process a batch of what is due, and say what is left (Odoo runs the job again at once)."""
-        items = self.search(self._queue_due_domain(), order=self._queue_order, limit=self._queue_batch)
-        waiting = self._queue_waiting_sequences()
-        busy = set()  # sequences another run is processing: theirs to finish
-        done = deferred = 0
+        # One clock for what is due and what waits: an item whose retry fell due between the two
+        # searches would be neither, and a later item of its sequence would overtake it.
+        now = fields.Datetime.now()
+        items = self.with_context(**{const.CTX_QUEUE_JOB: True}).search(
+            self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
+        run = {"waiting": self._queue_waiting_sequences(now), "busy": set(), "handled": set(), "deferred": 0}
+        # Read once for the batch (an item's sequence never changes): every commit empties the
+        # cache, and an item skipped below would otherwise cost a query for nothing.
+        sequences = {item.id: item._queue_sequence() for item in items}
+        done = 0
         for item in items:
-            # Alone in its prefetch set: every commit empties the cache, and each item would
-            # otherwise read its fields (and its message's) again for the whole batch.
-            item = item.with_prefetch()
-            sequence = item._queue_sequence()
-            if sequence is not None and sequence in waiting:
-                deferred += 1  # an earlier item of its sequence waits: do not overtake it
-                continue
-            if sequence is not None and sequence in busy:
-                continue
-            lock = item._queue_lock()
-            if lock:
-                try:
-                    item._queue_process_one()
-                except LineQueueLockLost:
-                    continue  # another run took the item at a checkpoint: it finishes it
-                done += 1
-                # Asked before the commit, which empties the cache the item's fields are still in.
-                if sequence is not None and item._queue_waiting():
-                    waiting.add(sequence)  # it waits for something: the rest of its sequence waits for it
-                self._queue_commit()
-            elif lock is None and sequence is not None:
-                busy.add(sequence)
+            if item.id not in run["handled"]:
+                # Alone in its prefetch set: every commit empties the cache, and each item would
+                # otherwise read its fields (and its message's) again for the whole batch.
+                done += item.with_prefetch()._queue_take(sequences[item.id], run)
         # What another run holds counts as remaining: if that run ended before seeing the items it
         # holds back, this job runs again for them.
-        remaining = max(self.search_count(self._queue_due_domain()) - deferred, 0)
+        remaining = max(self.search_count(self._queue_due_domain()) - run["deferred"], 0)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and remaining:
             # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.
@@ -180,6 +174,37 @@ class LineQueueMixin(models.AbstractModel):
                             order="next_attempt", limit=1)
         if later:
             self._queue_current_job()._trigger(at=later.next_attempt)
+
+    def _queue_take(self, sequence, run):
+        """Process this item unless its sequence waits or another run holds it, and commit.
+
+        :param run: this run's state: ``waiting`` and ``busy`` sequences, the items ``handled``
+            with an earlier one, the count of items ``deferred``
+        :return: 1 when processed, else 0
+        """
+        if sequence is not None and sequence in run["waiting"]:
+            run["deferred"] += 1  # an earlier item of its sequence waits: do not overtake it
+            return 0
+        if sequence is not None and sequence in run["busy"]:
+            return 0
+        lock = self._queue_lock()
+        if not lock:
+            if lock is None and sequence is not None:
+                run["busy"].add(sequence)
+            return 0
+        try:
+            processed = self._queue_process_one()
+        except LineQueueLockLost:
+            # Another run took the item at a checkpoint, or holds a row to go with it: it finishes them.
+            if sequence is not None:
+                run["busy"].add(sequence)
+            return 0
+        run["handled"].update(processed.ids if processed else ())
+        # Asked before the commit, which empties the cache the item's fields are still in.
+        if sequence is not None and self._queue_waiting():
+            run["waiting"].add(sequence)  # it waits for something: the rest of its sequence waits for it
+        self._queue_commit()
+        return 1
 
     def _queue_commit(self):
         # In tests the test's own transaction must stay open: no commit.
@@ -198,9 +223,10 @@ class LineQueueMixin(models.AbstractModel):
         return False
 
     @api.model
-    def _queue_waiting_sequences(self):
+    def _queue_waiting_sequences(self, now=None):
         """Sequences held back at the start of a run: one of their items waits for a later attempt."""
-        waiting = self.search([("state", "=", self._queue_state), ("next_attempt", ">", fields.Datetime.now())])
+        waiting = self.search([("state", "=", self._queue_state),
+                               ("next_attempt", ">", now or fields.Datetime.now())])
         return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
 
     def _queue_lock(self):
@@ -247,7 +273,10 @@ class LineQueueMixin(models.AbstractModel):
 
     def _queue_process_one(self):
         """Process one locked item and report its outcome with ``_queue_done``, ``_queue_retry``,
-        ``_queue_wait`` or ``_queue_park`` (never raising)."""
+        ``_queue_wait`` or ``_queue_park`` (never raising).
+
+        :return: optionally, the later items of the batch processed with it (this run skips them)
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------

@@ -1,12 +1,16 @@
 import base64
 import json
+import select
 from datetime import timedelta
 
+import psycopg2
+from freezegun import freeze_time
 from markupsafe import Markup
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.tests import tagged
 
+from ..tools.pg_notify import notifier
 from .common import LineConversationCase, LineHttpCase
 
 PNG = base64.b64decode(
@@ -116,6 +120,46 @@ class TestOutbound(LineConversationCase):
                 user_id=conversation.line_identity_id.line_user_id) if s["delivered"] for m in s["messages"]]
             self.assertEqual(texts, ["first", "second"])
 
+    def listen(self, channel):
+        """A connection listening, as Odoo's cron workers and bus do, on the postgres database."""
+        _db, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        self.addCleanup(listener.close)
+        listener.autocommit = True
+        listener.cursor().execute(f"LISTEN {channel}")
+        return listener
+
+    def heard(self, listener):
+        """What ``listener`` is told once the transaction commits (its post-commit hooks run)."""
+        self.env.cr.postcommit.run()
+        select.select([listener], [], [], 5)
+        listener.poll()
+        heard = [(notice.pid, notice.payload) for notice in listener.notifies]
+        listener.notifies.clear()
+        return heard
+
+    def test_a_post_wakes_the_cron_workers_at_once(self):
+        """When the post commits, Odoo's cron workers are told, over the connection the process
+        keeps, and a new one if it broke."""
+        listener = self.listen("cron_trigger")
+        self.post("first")
+        heard = self.heard(listener)
+        self.assertIn((notifier.backend_pid(), self.env.cr.dbname), heard)
+        listener.cursor().execute("SELECT pg_terminate_backend(%s)", [notifier.backend_pid()])
+        self.post("second")
+        heard = self.heard(listener)
+        self.assertIn((notifier.backend_pid(), self.env.cr.dbname), heard, "a broken connection is opened again")
+
+    def test_the_job_tells_the_authors_open_discuss_at_once(self):
+        self.expire_reply_tokens()
+        self.post("first")
+        self.env.cr.postcommit.run()
+        listener = self.listen("imbus")
+        self.send()
+        [(pid, payload)] = self.heard(listener)
+        self.assertEqual(pid, notifier.backend_pid(), "over the connection the process keeps")
+        self.assertIn(f'"res.partner",{self.operator.partner_id.id}]', payload)
+
     # -- exactly once under failures ------------------------------------------------
 
     def test_server_errors_are_retried_with_the_same_key_and_delivered_once(self):
@@ -153,6 +197,21 @@ class TestOutbound(LineConversationCase):
         self.send_until_done()
         self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
         self.assertEqual([self.ledger(m).state for m in (first, second)], ["sent", "sent"])
+
+    def test_a_retry_falling_due_as_the_job_starts_is_not_overtaken(self):
+        """The first message's retry falls due while the job looks at the queue (its clock ticks
+        between its questions): the second message still waits for it."""
+        self.expire_reply_tokens()
+        first = self.post("first")
+        start = fields.Datetime.now()
+        self.ledger(first).write({"attempts": 1, "retry_key_used": True, "next_attempt": start + timedelta(seconds=1)})
+        second = self.post("second")
+        with freeze_time(start, auto_tick_seconds=1):
+            self.send()
+        self.assertEqual(self.received(), [])
+        self.assertEqual(self.ledger(second).state, "queued")
+        self.send_until_done()
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
 
     def test_the_parts_of_a_long_message_go_in_order_under_retries(self):
         self.expire_reply_tokens()
@@ -343,6 +402,23 @@ class TestOutbound(LineConversationCase):
         self.assertEqual({(ledger.state, ledger.request_id) for ledger in ledgers}, {("sent", ledgers[0].request_id)})
         self.assertEqual(len({ledger.sent_message_ids for ledger in ledgers}), 3, "each keeps its LINE ID")
         self.assertEqual(self.line_channel.quota_used, 1)
+
+    def test_the_author_sees_the_marks_turn_sent_with_the_time_line_took_them(self):
+        """The operator's open Discuss is told, once for the request, that its messages reached
+        LINE, and when (the mark's popover); the job's OdooBot is told nothing."""
+        self.expire_reply_tokens()
+        posts = [self.post(text) for text in ("first", "second")]
+        self.env.cr.precommit.run()
+        self.env["bus.bus"].sudo().search([]).unlink()
+        self.send()
+        self.env.cr.precommit.run()
+        updates = self.env["bus.bus"].sudo().search([("message", "like", "mail.notification")])
+        self.assertEqual([json.loads(bus.channel)[-1] for bus in updates], [self.operator.partner_id.id])
+        marks = {mark["message"]: mark for mark in json.loads(updates.message)["payload"]["mail.notification"]}
+        for post in posts:
+            self.assertEqual(marks[post.id]["notification_status"], "sent")
+            self.assertEqual(marks[post.id]["line_sent_date"],
+                             fields.Datetime.to_string(self.ledger(post).sent_date))
 
     def test_a_request_holds_five_messages_at_most(self):
         self.expire_reply_tokens()
