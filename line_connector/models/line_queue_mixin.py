@@ -8,7 +8,7 @@ from odoo.tools import SQL, mute_logger
 
 from .. import const
 from ..exceptions import LineQueueLockLost
-from ..tools import cron_notify
+from ..tools.pg_notify import notifier
 
 _logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class LineQueueMixin(models.AbstractModel):
         if not postcommit.data.get("line_connector.notify_cron"):
             postcommit.data["line_connector.notify_cron"] = True
             dbname = self.env.cr.dbname
-            postcommit.add(lambda: cron_notify.notify_cron_workers(dbname))
+            postcommit.add(lambda: notifier.notify("cron_trigger", dbname))
 
     @api.model
     def _queue_current_job(self):

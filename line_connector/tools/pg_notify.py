@@ -8,6 +8,7 @@ the sending job makes. A ``Notifier`` keeps the connection, in autocommit, for t
 process.
 """
 
+import logging
 import os
 import threading
 
@@ -18,6 +19,8 @@ from odoo import sql_db
 
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
+_logger = logging.getLogger(__name__)
+
 
 class Notifier:
     def __init__(self):
@@ -26,13 +29,23 @@ class Notifier:
         self._pid = None
 
     def notify(self, channel, payload):
+        """Send the notification; never raises: it is sent once the work is committed, and the
+        listeners look again by themselves (cron workers every minute, the bus on its next poll)."""
         with self._lock:
-            try:
-                self._notify(channel, payload)
-            except psycopg2.Error:
-                # The connection broke (PostgreSQL restarted, an idle timeout): once more, anew.
-                self._connection = None
-                self._notify(channel, payload)
+            for attempt in (1, 2):
+                try:
+                    self._notify(channel, payload)
+                    return
+                except psycopg2.Error as error:
+                    # The connection broke (PostgreSQL restarted, an idle timeout): once more, anew.
+                    self._close()
+                    if attempt == 2:
+                        _logger.warning("Could not notify %s over PostgreSQL: %s", channel, error)
+
+    def _close(self):
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()  # psycopg2 closes a broken connection without an error
+        self._connection = None
 
     def backend_pid(self):
         return self._connection.get_backend_pid() if self._connection else None
