@@ -282,7 +282,7 @@ def main(argv=None):
                     operator.post(conversation, f"job {i} {secrets.token_hex(3)}")
             messages = queued(registry)
             meter = Meter(odoo, registry, "job")
-            profiler = cProfile.Profile() if profile_dir else None
+            profiler = cProfile.Profile(time.thread_time) if profile_dir else None
             if profiler:
                 profiler.enable()
             queries, seconds, requests = run_job(odoo, args.db, emulator, number)
@@ -312,12 +312,12 @@ def main(argv=None):
             recorder.stop("the job sending two messages of a conversation")
 
         if profile_dir:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.thread_time)
             profiler.enable()
             measure_posts(odoo, operator, conversations, args.posts, "profiled")
             profiler.disable()
             profiler.dump_stats(profile_dir / "post-line.prof")
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.thread_time)
             profiler.enable()
             measure_posts(odoo, operator, floors, args.posts, "profiled")
             profiler.disable()

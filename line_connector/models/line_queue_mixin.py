@@ -4,7 +4,7 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models, modules
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from .. import const
 from ..exceptions import LineQueueLockLost
@@ -240,8 +240,9 @@ class LineQueueMixin(models.AbstractModel):
         query = SQL("SELECT state, next_attempt FROM %s WHERE id = %s FOR UPDATE SKIP LOCKED",
                     SQL.identifier(self._table), self.id)
         try:
-            with mute_logger("odoo.sql_db"):
-                self.env.cr.execute(query)
+            # Not mute_logger(): setting a logger's level clears the cache of every logger (Odoo has
+            # hundreds), twice per item.
+            self.env.cr.execute(query, log_exceptions=False)
         except SerializationFailure:
             # Another run changed the item after this transaction read its snapshot (Odoo's
             # REPEATABLE READ): since the last commit this transaction only read, so start a new
