@@ -34,7 +34,7 @@ class TestOneTextsWalk(LineConversationCase):
             threading.setprofile(None)
         return files
 
-    def test_a_known_customers_text_passes_through_seven_files(self):
+    def test_a_known_customers_text_passes_through_nine_files(self):
         def text_arrives():
             self.emu.send_text(self.channel_id, self.customer["user_id"], "Second")
             self.env["line.event"]._cron_process_events()
@@ -50,4 +50,6 @@ class TestOneTextsWalk(LineConversationCase):
             "models/line_inbound.py",   # the text's handler: what it becomes in Discuss
             "models/discuss_channel.py",  # the conversation: found, posted in
             "models/discuss_channel_inbox.py",  # the inbox: to do again (its status), notes kept from the guest
+            "models/discuss_channel_member.py",  # whoever answers the customer is a member (back if they left)
+            "models/bus_bus.py",        # Discuss told over the connection the process keeps (in the jobs)
         })
