@@ -18,6 +18,7 @@ _logger = logging.getLogger(__name__)
 _COLUMNS = ("channel_id", "webhook_event_id", "event_type", "message_type", "mode", "source_type", "line_user_id",
             "line_chat_id", "line_message_id", "image_set_id", "image_set_index", "image_set_total",
             "event_timestamp", "is_redelivery", "reply_token", "payload", "state", "error")
+_KEY = _COLUMNS.index("webhook_event_id")
 
 
 class LineEvent(models.Model):
@@ -129,32 +130,30 @@ class LineEvent(models.Model):
 
     @api.model
     def _insert_rows(self, channel, rows):
-        """Store the rows not stored yet and wake the processor for those queued, in one query."""
-        # A redelivery of a stored event is left out before it is inserted (NOT EXISTS reads this
-        # transaction's snapshot): inserting it again would wait for the transaction processing the
-        # event, and fail after it (see _store_webhook). ON CONFLICT leaves out one stored meanwhile.
+        # A redelivery of a stored event is left alone: inserting it again would wait for the
+        # transaction processing the event, and fail after it (see _store_webhook).
         self.flush_model(["webhook_event_id"])
-        self.env["ir.cron"].flush_model(["active"])
-        now, uid = fields.Datetime.now(), self.env.uid
-        # Typed: in a VALUES list that is not the INSERT's own, a quoted value or a NULL is text.
-        row_code = "(" + ", ".join(f"%s::{self._fields[column].column_type[0]}" for column in _COLUMNS) + ")"
-        values = SQL(", ").join(SQL(row_code, *row) for row in rows)
-        columns = SQL(", ".join(_COLUMNS))
-        queued_ids = SQL("SELECT id FROM inserted WHERE state = %s", self._queue_state)
-        self.env.cr.execute(SQL("""
-            WITH inserted AS (
-                INSERT INTO line_event (%(columns)s, next_attempt, attempts, create_uid, create_date, write_uid,
-                                        write_date)
-                     SELECT incoming.*, NULL, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
-                       FROM (VALUES %(values)s) AS incoming (%(columns)s)
-                      WHERE NOT EXISTS (SELECT FROM line_event stored
-                                         WHERE stored.webhook_event_id = incoming.webhook_event_id)
-                ON CONFLICT (webhook_event_id) DO NOTHING
-                  RETURNING id, state
-            ), woken AS (%(wake)s)
-            SELECT id, state FROM inserted
-        """, columns=columns, uid=uid, now=now, values=values, wake=self._queue_trigger_query(queued_ids)))
-        new = self.env.cr.fetchall()
+        self.env.cr.execute(SQL("SELECT webhook_event_id FROM line_event WHERE webhook_event_id = ANY(%s)",
+                                [row[_KEY] for row in rows]))
+        stored = {key for (key,) in self.env.cr.fetchall()}
+        new_rows, new = [row for row in rows if row[_KEY] not in stored], []
+        if new_rows:
+            now, uid = fields.Datetime.now(), self.env.uid
+            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            values = SQL(", ").join(SQL("(%s, NULL, 0, %s, %s, %s, %s)", SQL(placeholders, *row), uid, now, uid, now)
+                                    for row in new_rows)
+            # The processing jobs' triggers are written by the same query (see _queue_trigger_query).
+            queued_ids = SQL("SELECT id FROM inserted WHERE state = %s", self._queue_state)
+            self.env.cr.execute(SQL("""
+                WITH inserted AS (
+                    INSERT INTO line_event (%s, next_attempt, attempts, create_uid, create_date, write_uid, write_date)
+                         VALUES %s
+                    ON CONFLICT (webhook_event_id) DO NOTHING
+                      RETURNING id, state
+                ), woken AS (%s)
+                SELECT id, state FROM inserted
+            """, SQL(", ".join(_COLUMNS)), values, self._queue_trigger_query(queued_ids)))
+            new = self.env.cr.fetchall()
         queued = sum(1 for _event_id, state in new if state == self._queue_state)
         if queued:
             self._queue_notify()

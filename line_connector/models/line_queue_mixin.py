@@ -95,7 +95,6 @@ class LineQueueMixin(models.AbstractModel):
     def _queue_wake(self):
         """Trigger a job for these items just queued, spread by ID, so that a burst wakes every job."""
         if self:
-            self.env["ir.cron"].flush_model(["active"])
             self.env.cr.execute(self._queue_trigger_query(SQL("SELECT unnest(%s::int[]) AS id", self.ids)))
             self._queue_notify()
 
@@ -111,6 +110,7 @@ class LineQueueMixin(models.AbstractModel):
         that it outlives a run that started meanwhile.
         """
         jobs = self._queue_jobs()
+        jobs.flush_model(["active"])
         return SQL("""
             INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
                  SELECT job.id, clock_timestamp() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
