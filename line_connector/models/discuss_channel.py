@@ -103,26 +103,28 @@ class DiscussChannel(models.Model):
     @api.depends("channel_type", "image_128", "uuid", "line_identity_id.image_128", "line_chat_id")
     def _compute_avatar_128(self):
         """A customer's conversation shows their LINE picture, kept once on their identity (not copied)."""
-        # sudo: line.identity - the customer's picture, for whoever sees their conversation
-        pictures = {conversation: conversation.sudo().line_identity_id.image_128
-                    for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
-        pictured = self.filtered(lambda conversation: pictures.get(conversation))
-        super(DiscussChannel, self - pictured)._compute_avatar_128()
-        for conversation in pictured:
-            conversation.avatar_128 = pictures[conversation]
+        self._line_compute_from_customer(
+            "avatar_128", "image_128", lambda others: super(DiscussChannel, others)._compute_avatar_128())
 
     @api.depends("avatar_128", "line_identity_id.line_picture_checksum")
     def _compute_avatar_cache_key(self):
         """A customer's conversation: their picture's checksum, stored on their identity. Discuss
         computes the key whenever a conversation is written (each message): not the picture's
         attachment and file read, and hashed, for it."""
+        self._line_compute_from_customer(
+            "avatar_cache_key", "line_picture_checksum",
+            lambda others: super(DiscussChannel, others)._compute_avatar_cache_key())
+
+    def _line_compute_from_customer(self, field_name, identity_field, compute_others):
+        """Set ``field_name`` of customers' conversations from their identity's ``identity_field``
+        when it has a value; ``compute_others`` (Discuss's compute) for the other channels."""
         # sudo: line.identity - the customer's picture, for whoever sees their conversation
-        keys = {conversation: conversation.sudo().line_identity_id.line_picture_checksum
-                for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
-        keyed = self.filtered(lambda conversation: keys.get(conversation))
-        super(DiscussChannel, self - keyed)._compute_avatar_cache_key()
-        for conversation in keyed:
-            conversation.avatar_cache_key = keys[conversation]
+        values = {conversation: conversation.sudo().line_identity_id[identity_field]
+                  for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
+        from_customer = self.filtered(lambda conversation: values.get(conversation))
+        compute_others(self - from_customer)
+        for conversation in from_customer:
+            conversation[field_name] = values[conversation]
 
     @api.model_create_multi
     def create(self, vals_list):
