@@ -11,6 +11,7 @@ own retries are disabled: retrying is the caller's decision, with LINE's retry k
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -27,6 +28,10 @@ QUOTA_EXCEEDED_TEXT = "monthly limit"
 CONTENT_CHUNK = 64 * 1024
 REQUEST_ID_HEADER = "x-line-request-id"
 ACCEPTED_REQUEST_ID_HEADER = "x-line-accepted-request-id"
+# Seconds a kept connection to LINE may stay unused and still be used again: well under the
+# minute after which servers commonly close idle keep-alive connections, so that a request is
+# not sent on a connection the server is closing (that would look like a lost answer).
+KEPT_CLIENT_IDLE = 10
 
 
 # ---------------------------------------------------------------------------
@@ -127,6 +132,33 @@ _picture_pool = urllib3.PoolManager(maxsize=4)
 def clear_token_cache():
     with _token_lock:
         _token_cache.clear()
+
+
+# ---------------------------------------------------------------------------
+# Kept connections: the SDK's client (and its urllib3 pool) per host and token, kept in this
+# process while it is in use, so that calls in a row reuse one connection (one TCP and TLS
+# handshake instead of one per call) and the SDK's configuration is built once (building one
+# sets its loggers' levels, which clears the cache of every logger of the process).
+# ---------------------------------------------------------------------------
+
+_clients = {}  # (host, token) -> [messaging.ApiClient, time last used]
+_clients_lock = threading.Lock()
+# A forked process (Odoo's prefork workers) must not share its parent's sockets.
+os.register_at_fork(after_in_child=_clients.clear)
+
+
+def _kept_client(host, token, configure):
+    """The kept client for ``host`` and ``token`` (``configure()`` makes a new configuration)."""
+    now = time.monotonic()
+    with _clients_lock:
+        for key, (_client, used) in list(_clients.items()):
+            if now - used >= KEPT_CLIENT_IDLE:
+                del _clients[key]  # its connections close with it
+        entry = _clients.get((host, token))
+        if entry is None:
+            entry = _clients[(host, token)] = [messaging.ApiClient(configure()), now]
+        entry[1] = now
+        return entry[0]
 
 
 def _decode_body(body):
@@ -310,7 +342,8 @@ class LineClient:
         return self._call_with(what, call, host, self.token())
 
     def _call_with(self, what, call, host, token):
-        with messaging.ApiClient(self._configuration(host, token)) as client, _Call(what):
+        client = _kept_client(host, token, lambda: self._configuration(host, token))
+        with _Call(what):
             return call(client)
 
     # -- channel ------------------------------------------------------------

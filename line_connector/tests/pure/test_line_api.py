@@ -1,7 +1,10 @@
 """The LINE adapter, on its own: against the LINE platform emulator and a scripted server."""
 
+import http.server
 import io
+import json
 import socket
+import threading
 import time
 import uuid
 
@@ -113,6 +116,47 @@ def test_a_token_is_renewed_shortly_before_it_expires(line_api, scripted):
     time.sleep(0.5)
     client.bot_info()
     assert [token for _path, token in scripted.api_requests()] == ["scripted-1", "scripted-2"]
+
+
+class _KeepAliveLine(http.server.BaseHTTPRequestHandler):
+    """Answers bot info over HTTP/1.1 keep-alive, as LINE does (werkzeug's server closes every
+    connection), and notes the client's end of the connection of each request."""
+
+    protocol_version = "HTTP/1.1"
+    ports = []
+
+    def do_GET(self):
+        self.ports.append(self.client_address[1])
+        body = json.dumps({"userId": "U1", "basicId": "@1", "displayName": "Bot", "chatMode": "bot",
+                           "markAsReadMode": "auto"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_calls_in_a_row_reuse_one_connection_until_it_has_been_idle(line_api, monkeypatch):
+    """Calls in a row go over one kept connection (one TCP and TLS handshake with LINE, not one per
+    call); one left idle longer than ``KEPT_CLIENT_IDLE`` is not used again (LINE may be closing it)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveLine)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _KeepAliveLine.ports = []
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        client = line_api.LineClient("3", "s", access_token="long-lived", api_url=url, data_url=url)
+        for _call in range(3):
+            assert client.bot_info()["displayName"] == "Bot"
+        assert len(set(_KeepAliveLine.ports)) == 1, _KeepAliveLine.ports
+        monkeypatch.setattr(line_api, "KEPT_CLIENT_IDLE", 0)
+        client.bot_info()
+        assert len(set(_KeepAliveLine.ports)) == 2, "a connection left idle is replaced"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_token_expiring_within_the_margin_is_not_kept(line_api, scripted):
