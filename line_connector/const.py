@@ -103,7 +103,11 @@ REPLY_TOKEN_TTL = 50
 RETRY_KEY_TTL_HOURS = 24
 SEND_MAX_ATTEMPTS = 6
 SEND_RETRY_DELAYS = (2, 10, 30, 120, 600)   # seconds before attempts 2..6
-SEND_BATCH = 100
+# A sending run takes the first due request of up to SEND_BATCH conversations, commits what each
+# carries and how it goes, then calls LINE for them all; it stops calling after SEND_RUN_SECONDS
+# (a slow LINE), leaving the rest, already committed, to the next run.
+SEND_BATCH = 20
+SEND_RUN_SECONDS = 20
 LOADING_SECONDS = 20
 # A LINE conversation answered and quiet this many days leaves its members' sidebars (until the
 # customer writes again); one assigned to someone else leaves the others' sidebars once read.

@@ -3,11 +3,10 @@ from datetime import timedelta
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models, modules, sql_db
 from odoo.tools import SQL
 
 from .. import const
-from ..exceptions import LineQueueLockLost
 from ..tools.pg_notify import notifier
 
 _logger = logging.getLogger(__name__)
@@ -21,7 +20,8 @@ class LineQueueMixin(models.AbstractModel):
     ``_queue_max_attempts`` attempts spaced by ``_queue_retry_delays``; a person can put parked
     items back (``action_reprocess``). The models say what processing an item is
     (``_queue_process_one``) and report its outcome with ``_queue_done``, ``_queue_retry``,
-    ``_queue_wait`` or ``_queue_park``.
+    ``_queue_wait`` or ``_queue_park``; or a model processes a run as one batch instead (the
+    sending queue: ``line_message_send.py``), with the same outcomes and ``_queue_end_run``.
 
     ``const.QUEUE_JOBS`` identical cron jobs share the queue, run in parallel by Odoo's cron
     workers (Odoo runs one job in one worker at a time): whatever the mix of customers, every
@@ -163,9 +163,17 @@ class LineQueueMixin(models.AbstractModel):
                 # Alone in its prefetch set: every commit empties the cache, and each item would
                 # otherwise read its fields (and its message's) again for the whole batch.
                 done += item.with_prefetch()._queue_take(sequences[item.id], run)
+        self._queue_end_run(done, run["deferred"])
+
+    @api.model
+    def _queue_end_run(self, done, deferred):
+        """Report a run's progress to Odoo and make sure a job runs for what is left.
+
+        :param done: items processed; ``deferred``: due items held back for an earlier one's retry
+        """
         # What another run holds counts as remaining: if that run ended before seeing the items it
         # holds back, this job runs again for them.
-        remaining = max(self.search_count(self._queue_due_domain()) - run["deferred"], 0)
+        remaining = max(self.search_count(self._queue_due_domain()) - deferred, 0)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and remaining:
             # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.
@@ -192,13 +200,7 @@ class LineQueueMixin(models.AbstractModel):
             if lock is None and sequence is not None:
                 run["busy"].add(sequence)
             return 0
-        try:
-            processed = self._queue_process_one()
-        except LineQueueLockLost:
-            # Another run took the item at a checkpoint, or holds a row to go with it: it finishes them.
-            if sequence is not None:
-                run["busy"].add(sequence)
-            return 0
+        processed = self._queue_process_one()
         run["handled"].update(processed.ids if processed else ())
         # Asked before the commit, which empties the cache the item's fields are still in.
         if sequence is not None and self._queue_waiting():
@@ -207,10 +209,16 @@ class LineQueueMixin(models.AbstractModel):
         return 1
 
     def _queue_commit(self):
-        # In tests the test's own transaction must stay open: no commit.
-        if not modules.module.current_test:
+        if not self._queue_in_test_transaction():
             # One transaction per item, by design.
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _queue_in_test_transaction(self):
+        """The cursor is a test's own transaction, which must stay open (Odoo forbids its commit);
+        a test's other cursors commit, as the cron workers' do."""
+        cr = self.env.cr
+        return bool(modules.module.current_test) and ("commit" in vars(cr) or isinstance(cr, sql_db.TestCursor))
 
     def _queue_sequence(self):
         """Items of one sequence are processed in queue order: while one of them waits (see
@@ -229,9 +237,12 @@ class LineQueueMixin(models.AbstractModel):
                                ("next_attempt", ">", now or fields.Datetime.now())])
         return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
 
-    def _queue_lock(self):
+    def _queue_lock(self, fresh=True):
         """Take the item for this transaction.
 
+        :param fresh: the transaction has only read since its last commit: when another run
+            changed the item after its snapshot, start a new one and try again (else raise
+            ``SerializationFailure``)
         :return: True when taken; None if another transaction is processing it, or has meanwhile
             set it to wait for a later attempt; False if it left the queue meanwhile (processed
             with another item, or by another run)
@@ -247,6 +258,8 @@ class LineQueueMixin(models.AbstractModel):
             # Another run changed the item after this transaction read its snapshot (Odoo's
             # REPEATABLE READ): since the last commit this transaction only read, so start a new
             # one, which sees the change.
+            if not fresh:
+                raise
             self.env.cr.rollback()
             self.env.cr.execute(query)
         row = self.env.cr.fetchone()
@@ -256,21 +269,6 @@ class LineQueueMixin(models.AbstractModel):
         if state == self._queue_state and next_attempt and next_attempt > fields.Datetime.now():
             return None
         return state == self._queue_state
-
-    def _queue_checkpoint(self, taken=None):
-        """Commit in the middle of an item, where what is done so far must survive a crash (a
-        reply token taken before calling LINE), and take the item again, with ``taken``: the
-        other items this transaction holds and processes with it.
-
-        :raise LineQueueLockLost: the commit released a lock and another run took that item
-        """
-        if modules.module.current_test:
-            return
-        # What is done so far must survive a crash.
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-        for item in self | (taken or self.browse()):
-            if not item._queue_lock():
-                raise LineQueueLockLost(self._name, item.id)
 
     def _queue_process_one(self):
         """Process one locked item and report its outcome with ``_queue_done``, ``_queue_retry``,

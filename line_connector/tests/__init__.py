@@ -7,6 +7,7 @@ from . import test_linking
 from . import test_lists
 from . import test_neutralize
 from . import test_outbound
+from . import test_outbound_concurrency
 from . import test_translations
 from . import test_webhook_http
 from . import test_webhook_fuzz

@@ -257,7 +257,9 @@ class TestOutbound(LineConversationCase):
         message = self.post("Only once, please")
         ledger = self.ledger(message)
         event = ledger._free_reply_event()
-        ledger._take_reply_token(event)
+        # The run planned the reply (the token taken) and committed that before calling LINE.
+        [(bundle, planned)] = ledger._send_plan(set(ledger.ids))[0]
+        self.assertEqual((bundle, planned, ledger.reply_event_id), (ledger, event, event))
         self.line_channel._line_client().reply(event.reply_token, json.loads(ledger.payload))
         self.send()
         self.assertEqual((ledger.state, ledger.failure_type), ("failed", "line_error"))

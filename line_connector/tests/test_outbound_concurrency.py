@@ -1,0 +1,133 @@
+import threading
+import uuid
+
+from line_emulator.client import EmulatorClient
+from line_emulator.testing import EmulatorServer
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestSendingJobsCommit(TransactionCase):
+    """The sending job with its real commits, in cursors of its own, as Odoo's cron workers run it:
+    two jobs at once, and a worker killed after LINE accepted a request. No class set-up: the
+    test's own transaction must hold no lock the jobs need."""
+
+    def _cursor(self):
+        cr = self.registry.cursor()
+        # The test runner holds the registry lock: give the cursor its registry directly.
+        cr.transaction = api.Transaction(self.registry)
+        return cr
+
+    def _account(self, customers):
+        """A LINE account on its own emulator, its channel in Odoo and a conversation with each of
+        ``customers`` (LINE friends), committed and removed after the test: (emulator client,
+        channel ID, {name: (LINE user ID, conversation ID)})."""
+        emulator = EmulatorServer()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        emu = EmulatorClient(emulator.base_url)
+        provider = f"provider-send-{uuid.uuid4().hex[:6]}"
+        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        people = {}
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            channel = env["line.channel"].create({
+                "name": "Send", "channel_number": emu_channel["channel_id"],
+                "channel_secret": emu_channel["channel_secret"], "provider_name": provider,
+                "api_url": emulator.base_url, "data_url": emulator.base_url,
+                "responsible_user_ids": [(6, 0, env.ref("base.user_admin").ids)]})
+            for name in customers:
+                user_id = emu.create_user(provider_id=provider, display_name=name)["user_id"]
+                emu.follow(emu_channel["channel_id"], user_id)
+                identity, _created = env["line.identity"]._get_or_create(provider, user_id)
+                identity.name = name
+                people[name] = (user_id, env["discuss.channel"]._line_create(channel, identity).id)
+        self.addCleanup(self._clean, channel.id, provider)
+        return emu, emu_channel["channel_id"], people
+
+    def _post(self, conversation_id, *texts):
+        """An operator answers, committed (as Discuss's route does)."""
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            conversation = env["discuss.channel"].browse(conversation_id).with_user(env.ref("base.user_admin"))
+            for text in texts:
+                conversation.message_post(body=text, message_type="comment", subtype_xmlid="mail.mt_comment")
+
+    def _send(self):
+        with self._cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["line.message"]._cron_send()
+
+    @staticmethod
+    def _texts(requests):
+        return [[message["text"] for message in request["messages"]] for request in requests]
+
+    def test_two_sending_jobs_at_once_deliver_every_message_once_and_in_order(self):
+        emu, _channel_id, people = self._account([f"C{i}" for i in range(6)])
+        for name, (_user_id, conversation_id) in people.items():
+            self._post(conversation_id, *(f"{name}-{n}" for n in range(7)))  # more than one request holds
+
+        errors = []
+
+        def job():
+            try:
+                for _round in range(8):
+                    self._send()
+            except Exception as error:  # reported by the test below
+                errors.append(error)
+
+        threads = [threading.Thread(target=job) for _job in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        self.assertEqual(errors, [])
+        for name, (user_id, _conversation_id) in people.items():
+            received = [text for request in self._texts(emu.sent(user_id=user_id)) for text in request]
+            self.assertEqual(received, [f"{name}-{n}" for n in range(7)], "each message once, in order")
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            ledger = env["line.message"].search([("conversation_id", "in", [c for _u, c in people.values()])])
+            self.assertEqual(set(ledger.mapped("state")), {"sent"})
+            self.assertEqual(set(ledger.notification_id.mapped("notification_status")), {"sent"})
+
+    def test_a_worker_killed_after_line_accepted_a_request_sends_it_once_and_loses_no_later_post(self):
+        """A run committed its plan, LINE accepted the request, and the worker died before recording
+        it. The next run sends the same request (LINE answers 409: accepted already), not one grown
+        by what the operator posted meanwhile, which goes in a request of its own."""
+        emu, _channel_id, people = self._account(["Dai"])
+        user_id, conversation_id = people["Dai"]
+        self._post(conversation_id, "one", "two")
+        with self._cursor() as cr:  # the run that dies: its cursor closes without committing the rest
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            Message = env["line.message"]
+            rows, held, _deferred = Message._send_take(fields.Datetime.now())
+            plans = Message._send_checkpoint(rows._send_plan(held)[0])
+            [(bundle, _event)] = plans
+            self.assertEqual(len(bundle), 2, "posted one after the other: one request")
+            bundle.channel_id._line_client().push(user_id, [{"type": "text", "text": "one"},
+                                                            {"type": "text", "text": "two"}],
+                                                  retry_key=bundle[0].retry_key)
+            cr.rollback()
+        self._post(conversation_id, "three")
+        self._send()
+        self._send()
+        self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["one", "two"], ["three"]])
+        self.assertEqual([call["status"] for call in emu.calls(endpoint="push")], [200, 409, 200])
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            ledger = env["line.message"].search([("conversation_id", "=", conversation_id)])
+            self.assertEqual(ledger.mapped("state"), ["sent"] * 3)
+
+    def _clean(self, channel_id, provider):
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            identities = env["line.identity"].search([("provider_name", "=", provider)])
+            guests = identities.guest_id
+            conversations = env["discuss.channel"].search([("line_channel_id", "=", channel_id)])
+            env["line.message"].search([("conversation_id", "in", conversations.ids)]).unlink()
+            conversations.unlink()
+            env["line.channel"].browse(channel_id).unlink()
+            identities.unlink()
+            guests.unlink()
