@@ -71,10 +71,13 @@ class LineMessage(models.Model):
             # One clock for what is due and what waits: a retry falling due between the two
             # searches would be neither, and a later row of its conversation would overtake it.
             waiting = self._queue_waiting_sequences(now)
-            due = self.with_context(**{const.CTX_QUEUE_JOB: True}).search(
-                self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
+            # Not the rows held back: a batch of them would leave every other conversation waiting.
+            held_back = [("conversation_id", "in", list(waiting))]
+            deferred = self.search_count(self._queue_due_domain(now) + held_back) if waiting else 0
+            due = self.search(self._queue_due_domain(now) + ["!", *held_back], order=self._queue_order,
+                              limit=self._queue_batch)
             if not due:
-                return self, set(), 0
+                return self, set(), deferred
             try:
                 self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED",
                                         SQL.identifier(self._table), due.ids), log_exceptions=False)
@@ -84,12 +87,10 @@ class LineMessage(models.Model):
                 self.env.cr.rollback()
                 continue
             held = {row_id for (row_id,) in self.env.cr.fetchall()}
-            rows, closed, deferred = self.browse(), set(), 0
+            rows, closed = self.browse(), set()
             for row in due:
                 conversation = row.conversation_id.id
-                if conversation in waiting:
-                    deferred += 1
-                elif row.id not in held:
+                if row.id not in held:
                     closed.add(conversation)  # another run sends from here on
                 elif conversation not in closed:
                     rows |= row

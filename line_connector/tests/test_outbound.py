@@ -10,6 +10,7 @@ from markupsafe import Markup
 from odoo import fields, sql_db
 from odoo.tests import tagged
 
+from .. import const
 from ..tools.pg_notify import notifier
 from .common import LineConversationCase, LineHttpCase
 
@@ -214,6 +215,29 @@ class TestOutbound(LineConversationCase):
         self.assertEqual(self.ledger(second).state, "queued")
         self.send_until_done()
         self.assertEqual([m["text"] for s in self.received() for m in s["messages"]], ["first", "second"])
+
+    def test_a_conversation_waiting_for_a_retry_holds_back_no_other(self):
+        """More messages than a run takes wait behind a retry in one conversation: another
+        customer's answer still goes at once."""
+        self.expire_reply_tokens()
+        self.emu.set_fault("push", "500", count=1)
+        self.post("first")
+        self.send()  # refused: retried in a few seconds, the rest of this conversation waits for it
+        for i in range(const.SEND_BATCH + 1):
+            self.post(f"later {i}")
+        other = self.emu.create_user(provider_id="provider-osaka", display_name="Other")
+        self.emu.follow(self.channel_id, other["user_id"])
+        self.env["line.event"]._cron_process_events()
+        conversation = self.env["discuss.channel"].search([("line_identity_id.line_user_id", "=", other["user_id"])])
+        conversation.with_user(self.operator).message_post(
+            body="Hello Other", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.send()
+        self.assertEqual([m["text"] for s in self.emu.sent(user_id=other["user_id"]) for m in s["messages"]],
+                         ["Hello Other"])
+        self.assertEqual(self.received(), [], "the waiting conversation's messages still wait")
+        self.send_until_done()
+        self.assertEqual([m["text"] for s in self.received() for m in s["messages"]],
+                         ["first"] + [f"later {i}" for i in range(const.SEND_BATCH + 1)])
 
     def test_the_parts_of_a_long_message_go_in_order_under_retries(self):
         self.expire_reply_tokens()
