@@ -166,14 +166,23 @@ class LineQueueMixin(models.AbstractModel):
         self._queue_end_run(done, run["deferred"])
 
     @api.model
-    def _queue_end_run(self, done, deferred):
+    def _queue_remaining(self, deferred):
+        """The due items left, but the ``deferred`` ones (held back for an earlier one's retry).
+
+        What another run holds counts as remaining: if that run ended before seeing the items it
+        holds back, this job runs again for them.
+        """
+        return max(self.search_count(self._queue_due_domain()) - deferred, 0)
+
+    @api.model
+    def _queue_end_run(self, done, deferred, remaining=None):
         """Report a run's progress to Odoo and make sure a job runs for what is left.
 
-        :param done: items processed; ``deferred``: due items held back for an earlier one's retry
+        :param done: items processed; ``deferred``: due items held back for an earlier one's retry;
+            ``remaining``: ``_queue_remaining(deferred)`` when known
         """
-        # What another run holds counts as remaining: if that run ended before seeing the items it
-        # holds back, this job runs again for them.
-        remaining = max(self.search_count(self._queue_due_domain()) - deferred, 0)
+        if remaining is None:
+            remaining = self._queue_remaining(deferred)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if done and remaining:
             # Odoo runs a job a few batches in a row, then only when a worker wakes: wake one.

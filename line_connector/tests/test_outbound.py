@@ -207,7 +207,8 @@ class TestOutbound(LineConversationCase):
         self.expire_reply_tokens()
         first = self.post("first")
         start = fields.Datetime.now()
-        self.ledger(first).write({"attempts": 1, "retry_key_used": True, "next_attempt": start + timedelta(seconds=1)})
+        # Each reading of the clock ticks it by a second: the retry falls due at the run's second one.
+        self.ledger(first).write({"attempts": 1, "retry_key_used": True, "next_attempt": start + timedelta(seconds=2)})
         second = self.post("second")
         with freeze_time(start, auto_tick_seconds=1):
             self.send()
