@@ -102,29 +102,29 @@ class DiscussChannel(models.Model):
 
     @api.depends("channel_type", "image_128", "uuid", "line_identity_id.image_128", "line_chat_id")
     def _compute_avatar_128(self):
-        """A customer's conversation shows their LINE picture, kept once on their identity (not copied)."""
+        """A customer's conversation shows their LINE picture, kept once on their identity (not
+        copied), or none, as Discuss shows a chat with no picture."""
         self._line_compute_from_customer(
-            "avatar_128", "image_128", lambda others: super(DiscussChannel, others)._compute_avatar_128())
+            "avatar_128", "image_128", False, lambda others: super(DiscussChannel, others)._compute_avatar_128())
 
     @api.depends("avatar_128", "line_identity_id.line_picture_checksum")
     def _compute_avatar_cache_key(self):
-        """A customer's conversation: their picture's checksum, stored on their identity. Discuss
-        computes the key whenever a conversation is written (each message): not the picture's
-        attachment and file read, and hashed, for it."""
+        """A customer's conversation: their picture's checksum, stored on their identity, or
+        Discuss's key for no picture. Discuss computes the key whenever a conversation is written
+        (each message): not the picture's attachment and file read, and hashed, for it."""
         self._line_compute_from_customer(
-            "avatar_cache_key", "line_picture_checksum",
+            "avatar_cache_key", "line_picture_checksum", "no-avatar",
             lambda others: super(DiscussChannel, others)._compute_avatar_cache_key())
 
-    def _line_compute_from_customer(self, field_name, identity_field, compute_others):
+    def _line_compute_from_customer(self, field_name, identity_field, default, compute_others):
         """Set ``field_name`` of customers' conversations from their identity's ``identity_field``
-        when it has a value; ``compute_others`` (Discuss's compute) for the other channels."""
-        # sudo: line.identity - the customer's picture, for whoever sees their conversation
-        values = {conversation: conversation.sudo().line_identity_id[identity_field]
-                  for conversation in self if conversation.channel_type == "line" and not conversation.line_chat_id}
-        from_customer = self.filtered(lambda conversation: values.get(conversation))
-        compute_others(self - from_customer)
-        for conversation in from_customer:
-            conversation[field_name] = values[conversation]
+        (``default`` when it has none); ``compute_others`` (Discuss's compute) for the other channels."""
+        customers = self.filtered(lambda conversation: conversation.channel_type == "line"
+                                  and conversation.line_identity_id and not conversation.line_chat_id)
+        compute_others(self - customers)
+        for conversation in customers:
+            # sudo: line.identity - the customer's picture, for whoever sees their conversation
+            conversation[field_name] = conversation.sudo().line_identity_id[identity_field] or default
 
     @api.model_create_multi
     def create(self, vals_list):

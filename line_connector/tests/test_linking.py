@@ -37,6 +37,8 @@ class TestLinking(LineTransactionCase):
         conversation = self.receive(sakura, "在庫はありますか")
         identity = conversation.line_identity_id
         self.assertEqual((conversation.name, identity.friend_state), ("LINE user", "unknown"))
+        self.assertEqual((conversation.avatar_128, conversation.avatar_cache_key), (False, "no-avatar"),
+                         "no picture yet: Discuss's own for a chat without one")
         self.receive(sakura, "もしもし")
         self.assertEqual((conversation.name, identity.name), ("佐藤 さくら", "佐藤 さくら"))
         self.assertEqual(conversation.avatar_128, identity.image_128)
