@@ -6,6 +6,7 @@ from line_emulator import openapi
 from line_emulator.client import EmulatorClient
 from line_emulator.testing import EmulatorServer
 
+from odoo import api
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from odoo.addons.line_connector.tools import line_api
@@ -118,3 +119,24 @@ class LineConversationCase(LineHttpCase):
         self.emu.send_text(self.channel_id, self.customer["user_id"], self.first_message)
         self.env["line.event"]._cron_process_events()
         self.conversation = self.conversation_of(self.customer)
+
+
+class CommittingCase(TransactionCase):
+    """Cron jobs with their real commits, in cursors of their own, as Odoo's cron workers run them.
+    No class set-up: the test's own transaction must hold no lock the jobs need."""
+
+    def _cursor(self):
+        cr = self.registry.cursor()
+        # The test runner holds the registry lock: give the cursor its registry directly.
+        cr.transaction = api.Transaction(self.registry)
+        return cr
+
+    def _emulated_account(self, kind):
+        """A LINE account of a provider of its own, on an emulator of its own stopped after the
+        test: (emulator server, its client, provider ID, LINE's channel)."""
+        emulator = EmulatorServer()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        emu = EmulatorClient(emulator.base_url)
+        provider = f"provider-{kind.lower()}-{uuid.uuid4().hex[:6]}"
+        return emulator, emu, provider, emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)

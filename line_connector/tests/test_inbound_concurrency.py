@@ -2,26 +2,19 @@ import threading
 import time
 import uuid
 
-from line_emulator.client import EmulatorClient
-from line_emulator.testing import EmulatorServer
-
 from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
+
+from .common import CommittingCase
 
 
 @tagged("post_install", "-at_install")
-class TestJobsInParallel(TransactionCase):
+class TestJobsInParallel(CommittingCase):
     """Two processing jobs at once, each in its own transaction, as Odoo's cron workers run them.
 
     The jobs share the queue, so they meet the same customers. No class set-up: the test's own
-    transaction must hold no lock the jobs need.
+    transaction must hold no lock the jobs need (``CommittingCase``).
     """
-
-    def _cursor(self):
-        cr = self.registry.cursor()
-        # The test runner holds the registry lock: give the cursor its registry directly.
-        cr.transaction = api.Transaction(self.registry)
-        return cr
 
     def _waiting_on_a_lock(self):
         with self._cursor() as cr:
@@ -32,12 +25,7 @@ class TestJobsInParallel(TransactionCase):
     def _line_account(self, name):
         """A LINE account on its own emulator and its channel in Odoo, committed (the jobs' cursors
         must see it), removed after the test: (emulator client, LINE channel ID, provider, channel)."""
-        emulator = EmulatorServer()
-        emulator.start()
-        self.addCleanup(emulator.stop)
-        emu = EmulatorClient(emulator.base_url)
-        provider = f"provider-{name.lower()}-{uuid.uuid4().hex[:6]}"
-        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        emulator, emu, provider, emu_channel = self._emulated_account(name)
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             channel = env["line.channel"].create({

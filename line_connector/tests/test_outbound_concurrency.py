@@ -1,35 +1,21 @@
 import threading
-import uuid
-
-from line_emulator.client import EmulatorClient
-from line_emulator.testing import EmulatorServer
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
+
+from .common import CommittingCase
 
 
 @tagged("post_install", "-at_install")
-class TestSendingJobsCommit(TransactionCase):
+class TestSendingJobsCommit(CommittingCase):
     """The sending job with its real commits, in cursors of its own, as Odoo's cron workers run it:
-    two jobs at once, and a worker killed after LINE accepted a request. No class set-up: the
-    test's own transaction must hold no lock the jobs need."""
-
-    def _cursor(self):
-        cr = self.registry.cursor()
-        # The test runner holds the registry lock: give the cursor its registry directly.
-        cr.transaction = api.Transaction(self.registry)
-        return cr
+    two jobs at once, and a worker killed after LINE accepted a request."""
 
     def _account(self, customers):
         """A LINE account on its own emulator, its channel in Odoo and a conversation with each of
         ``customers`` (LINE friends), committed and removed after the test: (emulator client,
         channel ID, {name: (LINE user ID, conversation ID)})."""
-        emulator = EmulatorServer()
-        emulator.start()
-        self.addCleanup(emulator.stop)
-        emu = EmulatorClient(emulator.base_url)
-        provider = f"provider-send-{uuid.uuid4().hex[:6]}"
-        emu_channel = emu.create_channel(channel_secret=uuid.uuid4().hex, provider_id=provider)
+        emulator, emu, provider, emu_channel = self._emulated_account("send")
         people = {}
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
