@@ -103,9 +103,9 @@ REPLY_TOKEN_TTL = 50
 RETRY_KEY_TTL_HOURS = 24
 SEND_MAX_ATTEMPTS = 6
 SEND_RETRY_DELAYS = (2, 10, 30, 120, 600)   # seconds before attempts 2..6
-# A sending run takes the first due request of up to SEND_BATCH conversations, commits what each
-# carries and how it goes, then calls LINE for them all; it stops calling after SEND_RUN_SECONDS
-# (a slow LINE), leaving the rest, already committed, to the next run.
+# A sending round takes up to SEND_BATCH due rows, commits what each request carries and how it
+# goes, then calls LINE for them all; a run goes on with rounds while requests keep coming, and
+# stops calling LINE after SEND_RUN_SECONDS (a slow LINE), leaving the rest, committed, to the next.
 SEND_BATCH = 20
 SEND_RUN_SECONDS = 20
 LOADING_SECONDS = 20

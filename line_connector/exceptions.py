@@ -32,8 +32,8 @@ class LineEventWaits(Exception):
 
 
 class LineQueueLockLost(Exception):
-    """A commit in the middle of an item released its lock and another run took it: that run
-    finishes it."""
+    """Another run holds a row that goes to LINE in the same request as this one: that run sends
+    the request."""
 
 
 class LineReplyUnconfirmed(Exception):

@@ -24,12 +24,13 @@ class LineMessage(models.Model):
     bundle is made at its first attempt and kept for every retry: its rows share the first one's
     retry key, so that a retry sends exactly what LINE may have accepted.
 
-    A run sends a batch in three steps and two commits, whatever its size: it takes the first
-    due request of each conversation, makes and checks its bundle and chooses reply or push;
-    commits all of that; then calls LINE for each and records the outcomes, which Odoo commits.
-    Once committed, a crash cannot change what a request carries or how it goes: the next run
-    sends the same rows with the same retry key (LINE answers 409 to what it accepted) or tries
-    the same reply token (LINE refuses a used one), so LINE never gets a message twice.
+    A run sends in rounds, each in two commits whatever its size: a round takes the due rows
+    (in order, but for the conversations that wait for a retry or that another run holds), makes
+    and checks their bundles and chooses reply or push; commits all of that; then calls LINE for
+    each request and records the outcomes. Once committed, a crash cannot change what a request
+    carries or how it goes: the next run sends the same rows with the same retry key (LINE
+    answers 409 to what it accepted) or tries the same reply token (LINE refuses a used one), so
+    LINE never gets a message twice.
     """
 
     _inherit = "line.message"
