@@ -90,6 +90,7 @@ MAP_URL = "https://www.google.com/maps/search/?api=1&query={latitude},{longitude
 CTX_INBOUND = "line_inbound"
 # Set by the LINE queues' jobs: their bus notifications go over a kept connection (tools/pg_notify.py).
 CTX_QUEUE_JOB = "line_queue_job"
+CTX_SEND_LINGER = "line_send_linger"  # a test's call of the sending job waits for requests too
 
 # Outbound messages.
 OUTBOUND_STATES = [
@@ -108,6 +109,9 @@ SEND_RETRY_DELAYS = (2, 10, 30, 120, 600)   # seconds before attempts 2..6
 # stops calling LINE after SEND_RUN_SECONDS (a slow LINE), leaving the rest, committed, to the next.
 SEND_BATCH = 20
 SEND_RUN_SECONDS = 20
+# ... and, when nothing is left, waits for the next request this long after the last one it sent
+# (unless another job is due): operators answering one after the other cost one run of Odoo's cron.
+SEND_LINGER_SECONDS = 2
 LOADING_SECONDS = 20
 # A LINE conversation answered and quiet this many days leaves its members' sidebars (until the
 # customer writes again); one assigned to someone else leaves the others' sidebars once read.

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.tools import SQL
 
 from .. import const
 from ..exceptions import LineQueueLockLost, LineReplyUnconfirmed
 from ..tools import line_api
+from ..tools import pg_notify as notify
 
 _logger = logging.getLogger(__name__)
 
@@ -41,14 +42,36 @@ class LineMessage(models.Model):
         of Odoo's cron (some twenty queries and three commits of its own) sends them all."""
         job = self.with_context(**{const.CTX_QUEUE_JOB: True})  # the whole run is the job's
         deadline, done = time.monotonic() + const.SEND_RUN_SECONDS, 0
-        while True:
-            round_done, deferred = job._send_round(deadline)
-            done += round_done
-            remaining = job._queue_remaining(deferred)
-            if not (round_done and remaining) or time.monotonic() > deadline:
-                break
-            job._queue_commit()  # this round's outcomes, before the next one takes its batch
+        linger_until, lingers = None, bool(self.env.context.get("cron_id")) and (  # tests: when asked
+            not modules.module.current_test or bool(self.env.context.get(const.CTX_SEND_LINGER)))
+        if lingers:
+            notify.listener.start()  # from the run's start: no request posted meanwhile is missed
+        try:
+            while True:
+                round_done, deferred = job._send_round(deadline)
+                done += round_done
+                remaining = job._queue_remaining(deferred)
+                if time.monotonic() > deadline:
+                    break
+                if round_done or linger_until is None:
+                    linger_until = min(deadline, time.monotonic() + const.SEND_LINGER_SECONDS)
+                job._queue_commit()  # this round's outcomes, before the next one takes its batch
+                if not (round_done and remaining) and not (lingers and job._send_linger(linger_until)):
+                    break
+        finally:
+            if lingers:
+                notify.listener.stop()
         job._queue_end_run(done, deferred, remaining)
+
+    @api.model
+    def _send_linger(self, until):
+        """Nothing is left: wait until ``until`` for a notification, unless another job is due, so
+        that one run of Odoo's cron sends what operators post in a row. True when notified."""
+        left = until - time.monotonic()
+        if left <= 0 or self._queue_other_jobs_due():
+            return False
+        self._queue_commit()  # no snapshot held while waiting: the next round sees what was notified
+        return notify.listener.wait(self.env.cr.dbname, left)
 
     @api.model
     def _send_round(self, deadline):

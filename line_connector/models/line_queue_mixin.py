@@ -192,6 +192,16 @@ class LineQueueMixin(models.AbstractModel):
         if later:
             self._queue_current_job()._trigger(at=later.next_attempt)
 
+    @api.model
+    def _queue_other_jobs_due(self):
+        """A cron job other than this queue's is due (a worker that lingers must give way)."""
+        self.env.cr.execute(SQL("""
+            SELECT 1 FROM ir_cron WHERE active AND id != ALL(%(ours)s)
+               AND (nextcall <= now() AT TIME ZONE 'UTC' OR id IN (
+                    SELECT cron_id FROM ir_cron_trigger WHERE call_at <= now() AT TIME ZONE 'UTC'))
+             LIMIT 1""", ours=self._queue_jobs().ids))
+        return bool(self.env.cr.fetchone())
+
     def _queue_take(self, sequence, run):
         """Process this item unless its sequence waits or another run holds it, and commit.
 

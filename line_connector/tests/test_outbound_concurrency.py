@@ -1,8 +1,11 @@
 import threading
+import time
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 
+from .. import const
 from .common import CommittingCase
 
 
@@ -105,6 +108,65 @@ class TestSendingJobsCommit(CommittingCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             ledger = env["line.message"].search([("conversation_id", "=", conversation_id)])
             self.assertEqual(ledger.mapped("state"), ["sent"] * 3)
+
+    def test_a_cron_run_waits_for_the_next_answer_and_gives_way_when_another_job_is_due(self):
+        """Operators answering one after the other cost one run of Odoo's cron: a run that sent
+        everything waits for the next request (woken by its notification), and ends at once when
+        another job is due."""
+        emu, _channel_id, people = self._account(["Eri"])
+        user_id, conversation_id = people["Eri"]
+        self._hold_other_jobs()
+        with self._cursor() as cr:
+            job = api.Environment(cr, SUPERUSER_ID, {})["line.message"]._queue_jobs()[:1].id
+        self._post(conversation_id, "one")
+        errors = []
+
+        def run():  # as Odoo's cron runs the job
+            try:
+                with self._cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {"cron_id": job, const.CTX_SEND_LINGER: True})[
+                        "line.message"]._cron_send()
+            except Exception as error:  # reported by the test below
+                errors.append(error)
+
+        thread = threading.Thread(target=run)
+        with patch.object(const, "SEND_LINGER_SECONDS", 60):
+            thread.start()
+            self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
+            self._post(conversation_id, "two")
+            self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"], ["two"]])
+            self.assertTrue(thread.is_alive(), "the run that sent the first answer sent the second")
+            with self._cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {}).ref("base.autovacuum_job")._trigger()
+            thread.join(30)
+        self.assertFalse(thread.is_alive(), "another job was due: the run ended long before its wait")
+        self.assertEqual(errors, [])
+
+    def _hold_other_jobs(self):
+        """No cron job is due during the test (no cron worker runs them in tests)."""
+        with self._cursor() as cr:
+            cr.execute("UPDATE ir_cron SET nextcall = nextcall + interval '100 years' "
+                       "WHERE nextcall <= now() AT TIME ZONE 'UTC' RETURNING id")
+            jobs = [job_id for (job_id,) in cr.fetchall()]
+            cr.execute("UPDATE ir_cron_trigger SET call_at = call_at + interval '100 years' "
+                       "WHERE call_at <= now() AT TIME ZONE 'UTC' RETURNING id")
+            triggers = [trigger_id for (trigger_id,) in cr.fetchall()]
+
+        def restore():
+            with self._cursor() as cr:
+                cr.execute("DELETE FROM ir_cron_trigger WHERE call_at <= now() AT TIME ZONE 'UTC'")
+                cr.execute("UPDATE ir_cron SET nextcall = nextcall - interval '100 years' WHERE id = ANY(%s)", [jobs])
+                cr.execute("UPDATE ir_cron_trigger SET call_at = call_at - interval '100 years' WHERE id = ANY(%s)",
+                           [triggers])
+        self.addCleanup(restore)
+
+    @staticmethod
+    def _wait_until(condition, seconds=30):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("not reached in time")
+            time.sleep(0.1)
 
     def _clean(self, channel_id, provider):
         with self._cursor() as cr:

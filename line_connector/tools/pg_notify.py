@@ -10,7 +10,9 @@ process.
 
 import logging
 import os
+import select
 import threading
+import time
 
 import psycopg2
 from psycopg2 import sql
@@ -63,3 +65,64 @@ class Notifier:
 
 
 notifier = Notifier()
+
+
+class Listener:
+    """Waits for Odoo's ``cron_trigger`` notifications over one connection per process, kept
+    listening between ``start`` and ``stop``: what is notified between two waits is not missed."""
+
+    def __init__(self):
+        self._connection = None
+        self._pid = None
+
+    def _listening(self):
+        if self._connection is None or self._connection.closed or self._pid != os.getpid():
+            _db, info = sql_db.connection_info_for("postgres")
+            self._connection = psycopg2.connect(**info)
+            self._connection.autocommit = True
+            self._pid = os.getpid()
+        return self._connection
+
+    def start(self):
+        """Listen from now on (what was notified before is forgotten)."""
+        try:
+            with self._listening().cursor() as cursor:
+                cursor.execute("LISTEN cron_trigger")
+            self._connection.notifies.clear()
+        except psycopg2.Error as error:
+            self._connection = None
+            _logger.warning("Could not listen for cron triggers: %s", error)
+
+    def stop(self):
+        """Listen no more: PostgreSQL keeps every notification for a listener until it reads it."""
+        try:
+            if self._connection is not None and not self._connection.closed and self._pid == os.getpid():
+                with self._connection.cursor() as cursor:
+                    cursor.execute("UNLISTEN cron_trigger")
+                self._connection.notifies.clear()
+        except psycopg2.Error:
+            self._connection = None
+
+    def wait(self, dbname, timeout):
+        """Wait up to ``timeout`` seconds for a ``cron_trigger`` notification for ``dbname``:
+        True when one came; False on the timeout, or when not listening (the connection broke)."""
+        deadline = time.monotonic() + timeout
+        connection = self._connection
+        if connection is None or connection.closed or self._pid != os.getpid():
+            return False
+        try:
+            while True:
+                connection.poll()
+                notified = any(notify.payload == dbname for notify in connection.notifies)
+                connection.notifies.clear()
+                left = deadline - time.monotonic()
+                if notified or left <= 0:
+                    return notified
+                select.select([connection], [], [], left)
+        except (psycopg2.Error, OSError) as error:
+            self._connection = None
+            _logger.warning("Could not listen for cron triggers: %s", error)
+            return False
+
+
+listener = Listener()
