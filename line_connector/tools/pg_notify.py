@@ -24,6 +24,14 @@ from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 _logger = logging.getLogger(__name__)
 
 
+def _connect():
+    """A connection to the ``postgres`` database, where Odoo's listeners are, in autocommit."""
+    _db, info = sql_db.connection_info_for("postgres")
+    connection = psycopg2.connect(**info)
+    connection.autocommit = True
+    return connection
+
+
 class Notifier:
     def __init__(self):
         self._lock = threading.Lock()  # the threaded server's requests share the process
@@ -55,10 +63,7 @@ class Notifier:
     def _notify(self, channel, payload):
         if self._connection is None or self._connection.closed or self._pid != os.getpid():
             # A forked worker opens its own: it never uses, nor closes, its parent's.
-            _db, info = sql_db.connection_info_for("postgres")
-            self._connection = psycopg2.connect(**info)
-            self._connection.autocommit = True
-            self._pid = os.getpid()
+            self._connection, self._pid = _connect(), os.getpid()
         with self._connection.cursor() as cursor:
             cursor.execute(sql.SQL("SELECT {}(%s, %s)").format(sql.Identifier(ODOO_NOTIFY_FUNCTION)),
                            [channel, payload])
@@ -67,9 +72,10 @@ class Notifier:
 notifier = Notifier()
 
 
-class Listener:
-    """Waits for Odoo's ``cron_trigger`` notifications over one connection per process, kept
-    listening between ``start`` and ``stop``: what is notified between two waits is not missed."""
+class Listener(threading.local):
+    """Waits for Odoo's ``cron_trigger`` notifications over one connection per process and thread
+    (the threaded server runs cron jobs in threads), kept listening between ``start`` and
+    ``stop``: what is notified between two waits is not missed."""
 
     def __init__(self):
         self._connection = None
@@ -77,10 +83,7 @@ class Listener:
 
     def _listening(self):
         if self._connection is None or self._connection.closed or self._pid != os.getpid():
-            _db, info = sql_db.connection_info_for("postgres")
-            self._connection = psycopg2.connect(**info)
-            self._connection.autocommit = True
-            self._pid = os.getpid()
+            self._connection, self._pid = _connect(), os.getpid()
         return self._connection
 
     def start(self):
