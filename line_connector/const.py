@@ -112,6 +112,23 @@ SEND_RUN_SECONDS = 20
 # ... and, when nothing is left, waits for the next request this long after the last one it sent
 # (unless another job is due): operators answering one after the other cost one run of Odoo's cron.
 SEND_LINGER_SECONDS = 2
+# One run at a time waits so, and says it with an advisory lock (SEND_WAITING_LOCK, two integers):
+# while it holds it, a post wakes that run alone, on SEND_WAKE_CHANNEL, instead of writing a cron
+# trigger (which wakes every cron worker). A post holds SEND_GATE_LOCK, shared, from its look at
+# the lock to its commit: the run that stops waiting waits for the posts that saw it waiting
+# (SEND_GATE_SECONDS at most, then it triggers a run for them).
+SEND_LOCK_SPACE = 0x4C494E45  # "LINE"
+SEND_WAITING_LOCK = (SEND_LOCK_SPACE, 1)
+SEND_GATE_LOCK = (SEND_LOCK_SPACE, 2)
+SEND_GATE_SECONDS = 5
+SEND_WAKE_CHANNEL = "line_connector_send"
+# While waiting, a round at most this often (posts in a row go in one round), and a look at the
+# other cron jobs (to give way) at least this often.
+SEND_ROUND_SECONDS = 0.05
+SEND_GIVE_WAY_SECONDS = 1
+# Odoo's cron workers look for due jobs this often when nothing wakes them (its SLEEP_INTERVAL):
+# a run that ends with a retry due sooner calls the next run, which waits for it.
+CRON_POLL_SECONDS = 60
 LOADING_SECONDS = 20
 # A LINE conversation answered and quiet this many days leaves its members' sidebars (until the
 # customer writes again); one assigned to someone else leaves the others' sidebars once read.

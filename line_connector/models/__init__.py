@@ -16,6 +16,7 @@ from . import line_erasure
 from . import line_privacy
 from . import line_message
 from . import line_message_send
+from . import line_message_wait
 from . import line_sticker
 from . import line_template
 from . import line_quick_reply

@@ -8,6 +8,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.addons.mail.tools.discuss import Store
 
 from .. import const, utils
+from ..tools import line_api
 from ..tools.line_text import html_to_line_text
 from .line_channel_check import quota_used
 
@@ -211,9 +212,26 @@ class LineMessage(models.Model):
         if notify:
             self._notify_marks()
 
+    @api.model
+    def _explain(self, error):
+        """LINE's refusal in words an operator understands: (failure_type, text)."""
+        if isinstance(error, line_api.LineQuotaError):
+            return "line_quota", self.env._("This month's LINE message quota is spent: LINE accepts no push message "
+                                   "until next month (or a plan change in LINE Official Account Manager).")
+        if isinstance(error, line_api.LineAuthError):
+            return "line_auth", self.env._("LINE refused the channel's credentials: a LINE manager must check the "
+                                  "channel (Discuss > Configuration > LINE Channels).")
+        if isinstance(error, line_api.LineInvalidRequestError):
+            return "line_invalid", self.env._("LINE refused the message: %s", error)
+        if error.retryable:
+            return "line_error", self.env._("LINE could not be reached after %(attempts)s attempts: %(error)s",
+                                   attempts=self.attempts, error=error)
+        return "line_invalid", self.env._("LINE refused the message: %s", error)
+
     def _notify_marks(self):
         """Tell the authors of these rows' messages, and the user acting, that their LINE marks
-        changed (sent, failed), in one bus notification each.
+        changed (sent, failed), in one bus notification each: the marks that turned sent, and the
+        messages that failed with their marks.
 
         Odoo's ``_notify_message_notification_update`` builds the marks again for each person it
         tells, and tells the current user: in the sending job, OdooBot, whom nobody reads.
@@ -227,10 +245,15 @@ class LineMessage(models.Model):
         if self.env.uid != SUPERUSER_ID:  # a person acting (Disconnect) sees the marks change too
             by_partner[self.env.user.partner_id] = messages.filtered(
                 lambda message: self.env[message.model].browse(message.res_id).has_access("read"))
+        failures = self.filtered(lambda row: row.state == "failed").mail_message_id
         for partner, partner_messages in by_partner.items():
             if partner:
                 store = Store()
-                partner_messages._message_notifications_to_store(store)
+                # A failure shows in the messaging menu too: the whole message, as Odoo sends it.
+                failed = partner_messages & failures
+                failed._message_notifications_to_store(store)
+                # A mark turning sent changes nothing else: the mark alone (the message is on screen).
+                store.add(self.notification_id & (partner_messages - failed).notification_ids)
                 partner._bus_send_store(store)
 
     @api.model

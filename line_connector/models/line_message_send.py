@@ -5,13 +5,12 @@ from datetime import timedelta
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import const
 from ..exceptions import LineQueueLockLost, LineReplyUnconfirmed
 from ..tools import line_api
-from ..tools import pg_notify as notify
 
 _logger = logging.getLogger(__name__)
 
@@ -41,42 +40,47 @@ class LineMessage(models.Model):
         """Rounds of sending while requests keep coming, for ``SEND_RUN_SECONDS`` at most: one run
         of Odoo's cron (some twenty queries and three commits of its own) sends them all."""
         job = self.with_context(**{const.CTX_QUEUE_JOB: True})  # the whole run is the job's
-        deadline, done = time.monotonic() + const.SEND_RUN_SECONDS, 0
-        linger_until, lingers = None, bool(self.env.context.get("cron_id")) and (  # tests: when asked
-            not modules.module.current_test or bool(self.env.context.get(const.CTX_SEND_LINGER)))
-        if lingers:
-            notify.listener.start()  # from the run's start: no request posted meanwhile is missed
+        run = {"deadline": time.monotonic() + const.SEND_RUN_SECONDS, "done": 0, "deferred": 0,
+               "until": None, "gave_way_at": 0.0}
+        waits, stragglers = job._send_wait_begin(), False  # see line_message_wait.py
         try:
-            while True:
-                round_done, deferred = job._send_round(deadline)
-                done += round_done
-                remaining = job._queue_remaining(deferred)
-                if time.monotonic() > deadline:
-                    break
-                if round_done or linger_until is None:
-                    linger_until = min(deadline, time.monotonic() + const.SEND_LINGER_SECONDS)
-                job._queue_commit()  # this round's outcomes, before the next one takes its batch
-                if not (round_done and remaining) and not (lingers and job._send_linger(linger_until)):
-                    break
+            job._send_rounds(run, waits)
         finally:
-            if lingers:
-                notify.listener.stop()
-        job._queue_end_run(done, deferred, remaining)
+            if waits:
+                stragglers = not job._send_wait_end()
+        remaining = job._queue_remaining(run["deferred"])
+        retry_soon = run.get("retry_at") and run["retry_at"] - time.monotonic() < const.CRON_POLL_SECONDS
+        if waits and ((remaining and (stragglers or not run["done"])) or retry_soon):
+            # Posted while this run stopped waiting, or a retry the next run can wait for (Odoo's
+            # cron would only look in a minute).
+            job._queue_current_job()._trigger()
+        job._queue_end_run(run["done"], run["deferred"], remaining)
 
     @api.model
-    def _send_linger(self, until):
-        """Nothing is left: wait until ``until`` for a notification, unless another job is due, so
-        that one run of Odoo's cron sends what operators post in a row. True when notified."""
-        left = until - time.monotonic()
-        if left <= 0 or self._queue_other_jobs_due():
-            return False
-        self._queue_commit()  # no snapshot held while waiting: the next round sees what was notified
-        return notify.listener.wait(self.env.cr.dbname, left)
+    def _send_rounds(self, run, waits):
+        while True:
+            round_done, full = self._send_round(run)
+            run["done"] += round_done
+            run["round_end"] = time.monotonic()
+            if run["round_end"] > run["deadline"]:
+                return
+            self._queue_commit()  # this round's outcomes, before the next one takes its batch
+            if full and round_done:
+                continue
+            if not waits:
+                if round_done and self._queue_remaining(run["deferred"]):
+                    continue
+                return
+            if round_done or run["until"] is None:
+                run["until"] = min(run["deadline"], time.monotonic() + const.SEND_LINGER_SECONDS)
+            if not self._send_wait(run):
+                return
 
     @api.model
-    def _send_round(self, deadline):
-        """Take a batch, plan it, commit the plans, send: (requests done, rows held back by a retry)."""
-        rows, held, deferred = self._send_take(fields.Datetime.now())
+    def _send_round(self, run):
+        """Take a batch, plan it, commit the plans, send: (requests done, a whole batch taken).
+        Sets ``run["deferred"]`` (rows held back by a retry) and ``run["retry_at"]``."""
+        rows, held, full = self._send_take(fields.Datetime.now(), run)
         plans, ended = rows._send_plan(held)
         done = len(ended)  # failed at once
         plans = self._send_checkpoint(plans)
@@ -85,7 +89,7 @@ class LineMessage(models.Model):
         stalled = set()
         for bundle, event in plans:
             conversation = bundle.conversation_id.id
-            if conversation in stalled or time.monotonic() > deadline:
+            if conversation in stalled or time.monotonic() > run["deadline"]:
                 # Committed as planned: the next run sends it, after the retry it waits for.
                 stalled.add(conversation)
                 continue
@@ -93,30 +97,36 @@ class LineMessage(models.Model):
             ended, done = ended | bundle, done + 1
             if bundle[0].state == self._queue_state:
                 stalled.add(conversation)  # retried later: its next requests must not overtake it
+                retry_at = self._send_retry_at(bundle[0].next_attempt)
+                run["retry_at"] = min(run["retry_at"] or retry_at, retry_at)
         # The authors see their marks turn sent or failed: one notification each for the round.
         ended.filtered(lambda row: row.state != self._queue_state)._notify_marks()
-        return done, deferred
+        return done, full
 
     # ------------------------------------------------------------------
     # 1. Take the batch
     # ------------------------------------------------------------------
 
     @api.model
-    def _send_take(self, now):
+    def _send_take(self, now, run):
         """The due rows, locked, in order, but for the conversations where an earlier due row
         waits for a retry, and from where another run holds one: (rows, IDs of the due rows this
-        transaction locked, count of rows held back by a retry)."""
+        transaction locked, a whole batch was due). Sets ``run["deferred"]``, the count of rows
+        held back by a retry, and ``run["retry_at"]``, when the next retry falls due."""
         for _attempt in range(2):
             # One clock for what is due and what waits: a retry falling due between the two
             # searches would be neither, and a later row of its conversation would overtake it.
-            waiting = self._queue_waiting_sequences(now)
+            retries = self.search([("state", "=", self._queue_state), ("next_attempt", ">", now)],
+                                  order="next_attempt")
+            waiting = {row._queue_sequence() for row in retries if row._queue_waiting()}
+            run["retry_at"] = self._send_retry_at(retries[:1].next_attempt)
             # Not the rows held back: a batch of them would leave every other conversation waiting.
             held_back = [("conversation_id", "in", list(waiting))]
-            deferred = self.search_count(self._queue_due_domain(now) + held_back) if waiting else 0
+            run["deferred"] = self.search_count(self._queue_due_domain(now) + held_back) if waiting else 0
             due = self.search(self._queue_due_domain(now) + ["!", *held_back], order=self._queue_order,
                               limit=self._queue_batch)
             if not due:
-                return self, set(), deferred
+                return self, set(), False
             try:
                 self.env.cr.execute(SQL("SELECT id FROM %s WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED",
                                         SQL.identifier(self._table), due.ids), log_exceptions=False)
@@ -133,8 +143,8 @@ class LineMessage(models.Model):
                     closed.add(conversation)  # another run sends from here on
                 elif conversation not in closed:
                     rows |= row
-            return rows, held, deferred
-        return self, set(), 0
+            return rows, held, len(due) >= self._queue_batch
+        return self, set(), False
 
     # ------------------------------------------------------------------
     # 2. Plan each request, then commit the plans
@@ -332,19 +342,3 @@ class LineMessage(models.Model):
         """Single use: once this message is sent or failed, its event's reply token is erased."""
         if self.reply_event_id.reply_token:
             self.reply_event_id.reply_token = False
-
-    @api.model
-    def _explain(self, error):
-        """LINE's refusal in words an operator understands: (failure_type, text)."""
-        if isinstance(error, line_api.LineQuotaError):
-            return "line_quota", self.env._("This month's LINE message quota is spent: LINE accepts no push message "
-                                   "until next month (or a plan change in LINE Official Account Manager).")
-        if isinstance(error, line_api.LineAuthError):
-            return "line_auth", self.env._("LINE refused the channel's credentials: a LINE manager must check the "
-                                  "channel (Discuss > Configuration > LINE Channels).")
-        if isinstance(error, line_api.LineInvalidRequestError):
-            return "line_invalid", self.env._("LINE refused the message: %s", error)
-        if error.retryable:
-            return "line_error", self.env._("LINE could not be reached after %(attempts)s attempts: %(error)s",
-                                   attempts=self.attempts, error=error)
-        return "line_invalid", self.env._("LINE refused the message: %s", error)

@@ -121,13 +121,14 @@ class LineQueueMixin(models.AbstractModel):
         """, uid=self.env.uid, jobs=jobs.ids, count=len(jobs), items=items)
 
     @api.model
-    def _queue_notify(self):
-        """Wake the cron workers once this transaction is committed (``ir.cron._notifydb``), once."""
-        postcommit = self.env.cr.postcommit
-        if not postcommit.data.get("line_connector.notify_cron"):
-            postcommit.data["line_connector.notify_cron"] = True
+    def _queue_notify(self, channel="cron_trigger"):
+        """Wake the cron workers (``ir.cron._notifydb``), or who listens on ``channel``, once this
+        transaction is committed, once."""
+        postcommit, key = self.env.cr.postcommit, f"line_connector.notify.{channel}"
+        if not postcommit.data.get(key):
+            postcommit.data[key] = True
             dbname = self.env.cr.dbname
-            postcommit.add(lambda: notifier.notify("cron_trigger", dbname))
+            postcommit.add(lambda: notifier.notify(channel, dbname))
 
     @api.model
     def _queue_current_job(self):

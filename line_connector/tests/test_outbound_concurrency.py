@@ -91,7 +91,7 @@ class TestSendingJobsCommit(CommittingCase):
         with self._cursor() as cr:  # the run that dies: its cursor closes without committing the rest
             env = api.Environment(cr, SUPERUSER_ID, {})
             Message = env["line.message"]
-            rows, held, _deferred = Message._send_take(fields.Datetime.now())
+            rows, held, _full = Message._send_take(fields.Datetime.now(), {})
             plans = Message._send_checkpoint(rows._send_plan(held)[0])
             [(bundle, _event)] = plans
             self.assertEqual(len(bundle), 2, "posted one after the other: one request")
@@ -141,6 +141,73 @@ class TestSendingJobsCommit(CommittingCase):
             thread.join(30)
         self.assertFalse(thread.is_alive(), "another job was due: the run ended long before its wait")
         self.assertEqual(errors, [])
+
+    def test_while_a_run_waits_a_post_wakes_it_alone_and_one_that_saw_it_waiting_is_never_left_behind(self):
+        """A post into a LINE conversation writes no cron trigger while a run waits (a trigger's
+        notification wakes every cron worker): the waiting run sends it. A post that saw the run
+        waiting, committed only after the run stopped waiting, still gets a job called for it."""
+        emu, _channel_id, people = self._account(["Fumi"])
+        user_id, conversation_id = people["Fumi"]
+        self._hold_other_jobs()
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            jobs = env["line.message"]._queue_jobs().ids
+        self._post(conversation_id, "one")
+        errors = []
+
+        def run():  # as Odoo's cron runs the job
+            try:
+                with self._cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
+                        "line.message"]._cron_send()
+            except Exception as error:  # reported by the test below
+                errors.append(error)
+
+        def triggers():
+            with self._cursor() as cr:
+                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s) "
+                           "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
+                return cr.fetchone()[0]
+
+        thread = threading.Thread(target=run)
+        with patch.object(const, "SEND_LINGER_SECONDS", 3):
+            thread.start()
+            self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
+            before = triggers()
+            self._post(conversation_id, "two")
+            self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"], ["two"]])
+            self.assertEqual(triggers(), before, "the waiting run was woken alone: no cron trigger")
+            # A post that sees the run waiting, and commits after the run stopped waiting.
+            late = self._cursor()
+            self.addCleanup(late.close)  # before the account's clean-up, which its locks would hold
+            env = api.Environment(late, SUPERUSER_ID, {})
+            env["discuss.channel"].browse(conversation_id).with_user(env.ref("base.user_admin")).message_post(
+                body="three", message_type="comment", subtype_xmlid="mail.mt_comment")
+            time.sleep(4)  # the run has stopped waiting: it waits for this post's commit
+            self.assertTrue(thread.is_alive(), "the run waits for the post that saw it waiting")
+            late.commit()
+            thread.join(30)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual(errors, [])
+        self.assertGreater(triggers(), before, "a job is called for the late post")
+        self._send()
+        self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["one"], ["two"], ["three"]])
+
+    def test_the_waiting_run_sends_a_retry_that_falls_due_before_its_end(self):
+        """LINE failed once: the run that waits sends the retry when it falls due (2 s later), not
+        Odoo's cron a minute later."""
+        emu, _channel_id, people = self._account(["Gen"])
+        user_id, conversation_id = people["Gen"]
+        self._hold_other_jobs()
+        with self._cursor() as cr:
+            job = api.Environment(cr, SUPERUSER_ID, {})["line.message"]._queue_jobs()[:1].id
+        emu.set_fault("push", "500", count=1)
+        self._post(conversation_id, "again")
+        with patch.object(const, "SEND_LINGER_SECONDS", 0.2), self._cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {"cron_id": job, const.CTX_SEND_LINGER: True})[
+                "line.message"]._cron_send()
+        self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["again"]], "sent by the same run, once")
+        self.assertEqual([call["status"] for call in emu.calls(endpoint="push")], [500, 200])
 
     def _hold_other_jobs(self):
         """No cron job is due during the test (no cron worker runs them in tests)."""
