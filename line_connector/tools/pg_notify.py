@@ -146,12 +146,13 @@ class Waiting(threading.local):
 
     def __init__(self):
         self._connection = None
+        self._pid = None
 
     def hold(self, dbname, key):
         """Hold ``key`` (two integers) in ``dbname``: False when another job holds it."""
         self.release()
         try:
-            self._connection = _connect(dbname)
+            self._connection, self._pid = _connect(dbname), os.getpid()
             with self._connection.cursor() as cursor:
                 for _attempt in range(3):  # a post looks at the lock for a few microseconds
                     cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", list(key))
@@ -167,8 +168,8 @@ class Waiting(threading.local):
         """Let go (closing the connection), after waiting up to ``timeout`` seconds for the
         transactions that hold ``gate`` shared (two integers): False when they did not end."""
         connection, self._connection = self._connection, None
-        if connection is None:
-            return True
+        if connection is None or self._pid != os.getpid():
+            return True  # a forked worker never uses, nor closes, its parent's
         try:
             if gate is None or connection.closed:
                 return gate is None
