@@ -10,7 +10,15 @@ from .app import EmulatorApp
 STRICT_ENV = "LINE_EMULATOR_STRICT_OPENAPI"
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _Handler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive, as LINE's API serves it: a client's calls in a row reuse one
+    connection (an idle one is closed after ``timeout`` seconds)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
+
+class _QuietHandler(_Handler):
     def log_request(self, *args, **kwargs):
         pass
 
@@ -33,7 +41,7 @@ class EmulatorServer:
             strict_openapi = os.environ.get(STRICT_ENV, "") not in ("", "0")
         self.app = EmulatorApp(limits=limits, strict_openapi=strict_openapi, openapi_dir=openapi_dir)
         self.server = make_server(host, port, self.app, threaded=True,
-                                  request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+                                  request_handler=_QuietHandler if quiet else _Handler)
         self.port = self.server.server_port
         self.base_url = f"http://{host}:{self.port}"
         self.app.state.base_url = self.base_url
