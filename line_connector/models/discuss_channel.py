@@ -241,14 +241,20 @@ class DiscussChannel(models.Model):
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         if (self.channel_type == "line" and message.message_type == "comment" and not message.subtype_id.internal
-                and not self.env.context.get(CTX_INBOUND) and message.author_id.user_ids.filtered(
-                    lambda user: not user.share)):
+                and not self.env.context.get(CTX_INBOUND) and self._line_by_staff(message)):
             self.env["line.message"]._enqueue(self, message)
             self.line_channel_id._line_complete_reply_activities(self)
             if self.line_unreplied:
                 # sudo: discuss.channel - an operator answered
                 self.sudo().line_unreplied = False
         return result
+
+    def _line_by_staff(self, message):
+        """The author is an internal user: usually the one posting (known without a query)."""
+        author, user = message.author_id, self.env.user
+        if author == user.partner_id and not user.share:
+            return True
+        return bool(author.user_ids.filtered(lambda author_user: not author_user.share))
 
     def _get_message_create_valid_field_names(self):
         return super()._get_message_create_valid_field_names() | {

@@ -155,6 +155,9 @@ class LineMessage(models.Model):
         failed at once (what LINE would refuse, known without asking)."""
         plans, failed, planned, closed = [], self.browse(), set(), set()
         events = self._free_reply_events()
+        queued = {}  # the rows of each conversation, in order: what a bundle may take
+        for row in self:
+            queued.setdefault(row.conversation_id.id, []).append(row.id)
         for row in self:
             conversation = row.conversation_id.id
             if row.id in planned or conversation in closed:
@@ -165,7 +168,7 @@ class LineMessage(models.Model):
                 failed |= row
                 continue
             try:
-                bundle = row._bundle(held)
+                bundle = row._bundle(held, self.browse([row_id for row_id in queued[conversation] if row_id > row.id]))
             except LineQueueLockLost:
                 closed.add(conversation)  # another run holds part of it: that run sends it
                 continue
@@ -215,9 +218,10 @@ class LineMessage(models.Model):
     # Bundles
     # ------------------------------------------------------------------
 
-    def _bundle(self, held=frozenset()):
+    def _bundle(self, held, later):
         """This row and the rows sent with it, in order, all locked by this transaction (``held``:
-        the IDs it has locked already)."""
+        the IDs it has locked already). ``later``: the rows of its conversation queued after it
+        that this run took (a first attempt takes them while they fit in one request)."""
         self.ensure_one()
 
         def lock(row):
@@ -231,9 +235,7 @@ class LineMessage(models.Model):
                     raise LineQueueLockLost(self._name, row.id)
             return self | rows
         bundle, count = self, len(json.loads(self.payload))
-        later = self.search([("conversation_id", "=", self.conversation_id.id), ("state", "=", self._queue_state),
-                             ("id", ">", self.id)], order="id", limit=const.MAX_MESSAGES_PER_REQUEST)
-        for row in later:
+        for row in later[:const.MAX_MESSAGES_PER_REQUEST]:
             size = len(json.loads(row.payload))
             if (row.attempts or row.retry_key_used or row.next_attempt or count + size > const.MAX_MESSAGES_PER_REQUEST
                     or bundle[-1]._ends_with_quick_reply() or not lock(row)):
