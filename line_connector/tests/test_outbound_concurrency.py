@@ -169,8 +169,15 @@ class TestSendingJobsCommit(CommittingCase):
                            "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
                 return cr.fetchone()[0]
 
+        def the_run_waits_for_the_gate():  # it stopped waiting, and waits for the posts that saw it waiting
+            with self._cursor() as cr:
+                cr.execute("SELECT objid, granted FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+                           "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                           [const.SEND_LOCK_SPACE])
+                return set(cr.fetchall()) == {(const.SEND_GATE_LOCK[1], True), (const.SEND_GATE_LOCK[1], False)}
+
         thread = threading.Thread(target=run)
-        with patch.object(const, "SEND_LINGER_SECONDS", 3):
+        with patch.object(const, "SEND_LINGER_SECONDS", 3), patch.object(const, "SEND_GATE_SECONDS", 60):
             thread.start()
             self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
             before = triggers()
@@ -183,7 +190,7 @@ class TestSendingJobsCommit(CommittingCase):
             env = api.Environment(late, SUPERUSER_ID, {})
             env["discuss.channel"].browse(conversation_id).with_user(env.ref("base.user_admin")).message_post(
                 body="three", message_type="comment", subtype_xmlid="mail.mt_comment")
-            time.sleep(4)  # the run has stopped waiting: it waits for this post's commit
+            self._wait_until(the_run_waits_for_the_gate)
             self.assertTrue(thread.is_alive(), "the run waits for the post that saw it waiting")
             late.commit()
             thread.join(30)
