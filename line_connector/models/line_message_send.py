@@ -42,12 +42,15 @@ class LineMessage(models.Model):
         job = self.with_context(**{const.CTX_QUEUE_JOB: True})  # the whole run is the job's
         run = {"deadline": time.monotonic() + const.SEND_RUN_SECONDS, "done": 0, "deferred": 0,
                "until": None, "gave_way_at": 0.0}
-        waits, stragglers = job._send_wait_begin(), False  # see line_message_wait.py
+        waits = job._send_wait_begin()  # see line_message_wait.py
         try:
             job._send_rounds(run, waits)
-        finally:
+        except Exception:
             if waits:
-                stragglers = not job._send_wait_end()
+                job._send_wait_end(look_again=False)
+                job._send_call_next_run()
+            raise
+        stragglers = waits and not job._send_wait_end()
         remaining = job._queue_remaining(run["deferred"])
         retry_soon = run.get("retry_at") and run["retry_at"] - time.monotonic() < const.CRON_POLL_SECONDS
         if waits and ((remaining and (stragglers or not run["done"])) or retry_soon):

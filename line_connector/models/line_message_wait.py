@@ -1,11 +1,16 @@
+import logging
 import time
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models, modules
 from odoo.tools import SQL
 
 from .. import const
 from ..tools import pg_notify as notify
+
+_logger = logging.getLogger(__name__)
 
 
 class LineMessage(models.Model):
@@ -94,13 +99,25 @@ class LineMessage(models.Model):
         return self._queue_other_jobs_due()
 
     @api.model
-    def _send_wait_end(self):
+    def _send_wait_end(self, look_again=True):
         """Wait no more: let the lock go, wait for the posts that saw this run waiting, and look
         again (a new transaction). False when they did not end in ``SEND_GATE_SECONDS``."""
         notify.listener.stop()
         ended = notify.waiting.release(const.SEND_GATE_LOCK, const.SEND_GATE_SECONDS)
-        self._queue_commit()
+        if look_again:
+            self._queue_commit()
         return ended
+
+    @api.model
+    def _send_call_next_run(self):
+        """This run failed (Odoo rolls it back): the next run sends what was posted meanwhile,
+        not Odoo's cron at its next look."""
+        try:
+            self.env.cr.rollback()
+            self._queue_current_job()._trigger()
+            self._queue_commit()
+        except psycopg2.Error as error:
+            _logger.warning("Could not call the next sending run: %s", error)
 
     @api.model
     def _send_retry_at(self, retry_date):

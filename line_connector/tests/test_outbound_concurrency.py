@@ -216,6 +216,56 @@ class TestSendingJobsCommit(CommittingCase):
         self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["again"]], "sent by the same run, once")
         self.assertEqual([call["status"] for call in emu.calls(endpoint="push")], [500, 200])
 
+    def test_a_waiting_run_that_fails_lets_go_and_calls_the_next_run_for_what_was_posted(self):
+        """The waiting run fails (a database error, a bug): the post that woke it is not left for
+        Odoo's next cron poll, and the next run can wait in its turn."""
+        emu, _channel_id, people = self._account(["Hana"])
+        user_id, conversation_id = people["Hana"]
+        self._hold_other_jobs()
+        with self._cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            model, jobs = type(env["line.message"]), env["line.message"]._queue_jobs().ids
+        self._post(conversation_id, "one")
+        posted, errors, send_round = threading.Event(), [], model._send_round
+
+        def failing_round(this, run):
+            if posted.is_set():
+                raise RuntimeError("the round failed")
+            return send_round(this, run)
+
+        def run():
+            try:
+                with self._cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
+                        "line.message"]._cron_send()
+            except RuntimeError as error:
+                errors.append(error)
+
+        def due_triggers():
+            with self._cursor() as cr:
+                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s) "
+                           "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
+                return cr.fetchone()[0]
+
+        thread = threading.Thread(target=run)
+        with patch.object(const, "SEND_LINGER_SECONDS", 30), patch.object(model, "_send_round", failing_round):
+            thread.start()
+            self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
+            before = due_triggers()
+            posted.set()
+            self._post(conversation_id, "two")
+            thread.join(30)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual([str(error) for error in errors], ["the round failed"])
+        self.assertGreater(due_triggers(), before, "a job is called for the post")
+        with self._cursor() as cr:
+            waits = api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
+                "line.message"]._send_wait_begin()
+            self.assertTrue(waits, "the failed run let its lock go: the next run waits in its turn")
+            api.Environment(cr, SUPERUSER_ID, {})["line.message"]._send_wait_end()
+        self._send()
+        self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["one"], ["two"]])
+
     def _hold_other_jobs(self):
         """No cron job is due during the test (no cron worker runs them in tests)."""
         with self._cursor() as cr:
