@@ -121,13 +121,7 @@ class TestSendingJobsCommit(CommittingCase):
         self._post(conversation_id, "one")
         errors = []
 
-        def run():  # as Odoo's cron runs the job
-            try:
-                with self._cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {"cron_id": job, const.CTX_SEND_LINGER: True})[
-                        "line.message"]._cron_send()
-            except Exception as error:  # reported by the test below
-                errors.append(error)
+        run = self._waiting_run(job, errors)
 
         thread = threading.Thread(target=run)
         with patch.object(const, "SEND_LINGER_SECONDS", 60):
@@ -155,19 +149,7 @@ class TestSendingJobsCommit(CommittingCase):
         self._post(conversation_id, "one")
         errors = []
 
-        def run():  # as Odoo's cron runs the job
-            try:
-                with self._cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
-                        "line.message"]._cron_send()
-            except Exception as error:  # reported by the test below
-                errors.append(error)
-
-        def triggers():
-            with self._cursor() as cr:
-                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s) "
-                           "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
-                return cr.fetchone()[0]
+        run = self._waiting_run(jobs[0], errors)
 
         def the_run_waits_for_the_gate():  # it stopped waiting, and waits for the posts that saw it waiting
             with self._cursor() as cr:
@@ -180,10 +162,10 @@ class TestSendingJobsCommit(CommittingCase):
         with patch.object(const, "SEND_LINGER_SECONDS", 3), patch.object(const, "SEND_GATE_SECONDS", 60):
             thread.start()
             self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
-            before = triggers()
+            before = self._due_triggers(jobs)
             self._post(conversation_id, "two")
             self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"], ["two"]])
-            self.assertEqual(triggers(), before, "the waiting run was woken alone: no cron trigger")
+            self.assertEqual(self._due_triggers(jobs), before, "the waiting run was woken alone: no cron trigger")
             # A post that sees the run waiting, and commits after the run stopped waiting.
             late = self._cursor()
             self.addCleanup(late.close)  # before the account's clean-up, which its locks would hold
@@ -196,7 +178,7 @@ class TestSendingJobsCommit(CommittingCase):
             thread.join(30)
         self.assertFalse(thread.is_alive())
         self.assertEqual(errors, [])
-        self.assertGreater(triggers(), before, "a job is called for the late post")
+        self.assertGreater(self._due_triggers(jobs), before, "a job is called for the late post")
         self._send()
         self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["one"], ["two"], ["three"]])
 
@@ -233,31 +215,19 @@ class TestSendingJobsCommit(CommittingCase):
                 raise RuntimeError("the round failed")
             return send_round(this, run)
 
-        def run():
-            try:
-                with self._cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
-                        "line.message"]._cron_send()
-            except RuntimeError as error:
-                errors.append(error)
-
-        def due_triggers():
-            with self._cursor() as cr:
-                cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s) "
-                           "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
-                return cr.fetchone()[0]
+        run = self._waiting_run(jobs[0], errors)
 
         thread = threading.Thread(target=run)
         with patch.object(const, "SEND_LINGER_SECONDS", 30), patch.object(model, "_send_round", failing_round):
             thread.start()
             self._wait_until(lambda: self._texts(emu.sent(user_id=user_id)) == [["one"]])
-            before = due_triggers()
+            before = self._due_triggers(jobs)
             posted.set()
             self._post(conversation_id, "two")
             thread.join(30)
         self.assertFalse(thread.is_alive())
         self.assertEqual([str(error) for error in errors], ["the round failed"])
-        self.assertGreater(due_triggers(), before, "a job is called for the post")
+        self.assertGreater(self._due_triggers(jobs), before, "a job is called for the post")
         with self._cursor() as cr:
             waits = api.Environment(cr, SUPERUSER_ID, {"cron_id": jobs[0], const.CTX_SEND_LINGER: True})[
                 "line.message"]._send_wait_begin()
@@ -265,6 +235,26 @@ class TestSendingJobsCommit(CommittingCase):
             api.Environment(cr, SUPERUSER_ID, {})["line.message"]._send_wait_end()
         self._send()
         self.assertEqual(self._texts(emu.sent(user_id=user_id)), [["one"], ["two"]])
+
+    def _waiting_run(self, job, errors):
+        """A thread's target: ``job`` run as Odoo's cron runs it, waiting for requests; what it
+        raises goes to ``errors``."""
+
+        def run():
+            try:
+                with self._cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {"cron_id": job, const.CTX_SEND_LINGER: True})[
+                        "line.message"]._cron_send()
+            except Exception as error:  # reported by the test
+                errors.append(error)
+        return run
+
+    def _due_triggers(self, jobs):
+        """The due triggers of ``jobs``: what makes Odoo's cron run them at once."""
+        with self._cursor() as cr:
+            cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s) "
+                       "AND call_at <= now() AT TIME ZONE 'UTC'", [jobs])
+            return cr.fetchone()[0]
 
     def _hold_other_jobs(self):
         """No cron job is due during the test (no cron worker runs them in tests)."""
