@@ -43,7 +43,7 @@ STEPS = {
     ),
     "job": (
         ("line.message", "_cron_process_queue"),
-        ("line.message", "_queue_waiting_sequences"),
+        ("line.message", "_queue_held_back"),
         ("line.message", "_send_take"),
         ("line.message", "_send_plan"),
         ("line.message", "_precheck"),

@@ -41,7 +41,7 @@ class LineMessage(models.Model):
         of Odoo's cron (some twenty queries and three commits of its own) sends them all."""
         job = self.with_context(**{const.CTX_QUEUE_JOB: True})  # the whole run is the job's
         run = {"deadline": time.monotonic() + const.SEND_RUN_SECONDS, "done": 0, "deferred": 0,
-               "until": None, "gave_way_at": 0.0}
+               "until": None, "retry_at": None, "gave_way_at": 0.0}
         waits = job._send_wait_begin()  # see line_message_wait.py
         try:
             job._send_rounds(run, waits)
@@ -52,7 +52,7 @@ class LineMessage(models.Model):
             raise
         stragglers = waits and not job._send_wait_end()
         remaining = job._queue_remaining(run["deferred"])
-        retry_soon = run.get("retry_at") and run["retry_at"] - time.monotonic() < const.CRON_POLL_SECONDS
+        retry_soon = run["retry_at"] is not None and run["retry_at"] - time.monotonic() < const.CRON_POLL_SECONDS
         if waits and ((remaining and (stragglers or not run["done"])) or retry_soon):
             # Posted while this run stopped waiting, or a retry the next run can wait for (Odoo's
             # cron would only look in a minute).
@@ -119,10 +119,8 @@ class LineMessage(models.Model):
         for _attempt in range(2):
             # One clock for what is due and what waits: a retry falling due between the two
             # searches would be neither, and a later row of its conversation would overtake it.
-            retries = self.search([("state", "=", self._queue_state), ("next_attempt", ">", now)],
-                                  order="next_attempt")
-            waiting = {row._queue_sequence() for row in retries if row._queue_waiting()}
-            run["retry_at"] = self._send_retry_at(retries[:1].next_attempt)
+            waiting, next_attempt = self._queue_held_back(now)
+            run["retry_at"] = self._send_retry_at(next_attempt)
             # Not the rows held back: a batch of them would leave every other conversation waiting.
             held_back = [("conversation_id", "in", list(waiting))]
             run["deferred"] = self.search_count(self._queue_due_domain(now) + held_back) if waiting else 0

@@ -154,7 +154,7 @@ class LineQueueMixin(models.AbstractModel):
         now = fields.Datetime.now()
         items = self.with_context(**{const.CTX_QUEUE_JOB: True}).search(
             self._queue_due_domain(now), order=self._queue_order, limit=self._queue_batch)
-        run = {"waiting": self._queue_waiting_sequences(now), "busy": set(), "handled": set(), "deferred": 0}
+        run = {"waiting": self._queue_held_back(now)[0], "busy": set(), "handled": set(), "deferred": 0}
         # Read once for the batch (an item's sequence never changes): every commit empties the
         # cache, and an item skipped below would otherwise cost a query for nothing.
         sequences = {item.id: item._queue_sequence() for item in items}
@@ -251,11 +251,13 @@ class LineQueueMixin(models.AbstractModel):
         return False
 
     @api.model
-    def _queue_waiting_sequences(self, now=None):
-        """Sequences held back at the start of a run: one of their items waits for a later attempt."""
+    def _queue_held_back(self, now=None):
+        """(sequences held back at the start of a run: one of their items waits for a later
+        attempt; the earliest later attempt of an item, or False)."""
         waiting = self.search([("state", "=", self._queue_state),
-                               ("next_attempt", ">", now or fields.Datetime.now())])
-        return {item._queue_sequence() for item in waiting if item._queue_waiting()} - {None}
+                               ("next_attempt", ">", now or fields.Datetime.now())], order="next_attempt")
+        return ({item._queue_sequence() for item in waiting if item._queue_waiting()} - {None},
+                waiting[:1].next_attempt)
 
     def _queue_lock(self, fresh=True):
         """Take the item for this transaction.
